@@ -1,0 +1,50 @@
+"""Next Steps: routes and event handlers only. Each wires the edge to the service."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice.app import Chalice, Rate, Response
+
+from chalicelib import http, runtime, service
+
+app = Chalice(app_name="next-steps")
+
+# The stream's ARN is a deploy-time setting that Chalice needs at import to
+# wire the event source; it comes from the stage's environment variables.
+LEADS_STREAM_ARN = os.environ.get(
+    "LEADS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/next-steps-unset/stream/unset"
+)
+
+
+@app.route("/leads", methods=["POST"], content_types=["*/*"])
+def create_lead() -> Response:
+    """Accept a "Next Steps" submission (JSON or a plain form post)."""
+    request = app.current_request
+    return http.guarded(lambda: http.post_leads(request, runtime.deps()))
+
+
+@app.route("/leads", methods=["OPTIONS"])
+def leads_preflight() -> Response:
+    """CORS preflight for the form snippet."""
+    request = app.current_request
+    return http.guarded(lambda: http.preflight(request, runtime.deps().settings))
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    """Liveness check."""
+    return {"status": "ok"}
+
+
+@app.on_dynamodb_record(stream_arn=LEADS_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
+def notify_staff(event: Any) -> dict[str, int]:
+    """Send the PHI-free staff notice for each newly stored lead."""
+    return service.notify_stream_records(((r.event_name, r.new_image) for r in event), runtime.deps())
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sweeper(event: Any) -> dict[str, int]:
+    """Retry owed notices with backoff and send follow-up reminders."""
+    return service.sweep(runtime.deps())

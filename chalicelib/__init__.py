@@ -1,0 +1,1 @@
+"""Next Steps: the lead pipeline's domain, adapters and web edge."""

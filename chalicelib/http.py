@@ -1,0 +1,274 @@
+"""The web edge: body parsing, CORS, and mapping domain outcomes to HTTP."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice.app import Response
+
+from chalicelib.leads import FIELD_LABELS, MAX_BODY_BYTES, InvalidSubmission
+from chalicelib.logs import log_event
+from chalicelib.screening import CRISIS_RESOURCES
+from chalicelib.service import (
+    Accepted,
+    Deps,
+    KeyReused,
+    RateLimited,
+    RequestMeta,
+    StorageUnavailable,
+    VerificationFailed,
+    submit_lead,
+)
+from chalicelib.settings import Settings
+
+PROBLEM = "application/problem+json"
+FORM = "application/x-www-form-urlencoded"
+CHECKBOXES = ("consent_to_contact", "consent_to_text")
+LIST_FIELDS = ("tried_treatments",)
+TRUE_WORDS = {"on", "true", "1", "yes"}
+RETRY_AFTER_UNAVAILABLE = "5"
+
+
+class BadRequest(Exception):
+    """A request the edge rejects before the service sees it."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(title)
+        self.status, self.title, self.detail = status, title, detail
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """An RFC 9457 problem response."""
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail, **extra}
+    return _response(json.dumps(body), status, {"Content-Type": PROBLEM, **(headers or {})})
+
+
+def _response(body: str, status: int, headers: dict[str, str]) -> Response:
+    return Response(body=body, status_code=status, headers=dict(headers))
+
+
+def _header(headers: Any, name: str) -> str:
+    value = headers.get(name) if headers else None
+    return value if isinstance(value, str) else ""
+
+
+def origin_allowed(origin: str, settings: Settings) -> bool:
+    """Exact match against the stage's allow-list."""
+    return origin.rstrip("/") in settings.allowed_origins
+
+
+def cors_headers(origin: str, settings: Settings) -> dict[str, str]:
+    """CORS headers for an allowed origin; only `Vary` otherwise."""
+    if origin and origin_allowed(origin, settings):
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {"Vary": "Origin"}
+
+
+def preflight(request: Any, settings: Settings) -> Response:
+    """Answer `OPTIONS /leads`."""
+    origin = _header(request.headers, "origin")
+    headers = cors_headers(origin, settings)
+    if "Access-Control-Allow-Origin" in headers:
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+    return _response("", 204, headers)
+
+
+def _form_fields(raw: bytes) -> dict[str, Any]:
+    try:
+        pairs = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=200)
+    except ValueError as exc:
+        raise BadRequest(400, "Bad request", "The form data could not be read.") from exc
+    data: dict[str, Any] = {}
+    for key, values in pairs.items():
+        if key in LIST_FIELDS:
+            data[key] = values
+        elif key in CHECKBOXES:
+            data[key] = any(v.strip().lower() in TRUE_WORDS for v in values)
+        else:
+            data[key] = values[0]
+    for key in CHECKBOXES:
+        data.setdefault(key, False)
+    return data
+
+
+def read_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], bool]:
+    """Decode the body; returns (data, is_form) or raises BadRequest."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(413, "Request too large", f"The form data must be at most {MAX_BODY_BYTES // 1024} KiB.")
+    media = content_type.split(";")[0].strip().lower()
+    if media == FORM:
+        return _form_fields(raw), True
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise BadRequest(
+            415, "Unsupported media type", "Send the form as application/json or application/x-www-form-urlencoded."
+        )
+    try:
+        data = json.loads(raw or b"")
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(400, "Malformed JSON", "The request body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise BadRequest(400, "Malformed request", "The request body must be a JSON object.")
+    return data, False
+
+
+def post_leads(request: Any, deps: Deps) -> Response:
+    """Handle `POST /leads`: JSON from the snippet, or a plain HTML form post."""
+    settings = deps.settings
+    headers = request.headers
+    origin = _header(headers, "origin")
+    cors = cors_headers(origin, settings)
+    if origin and not origin_allowed(origin, settings):
+        log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
+        return problem(403, "Origin not allowed", "This form is not accepted from this website.", cors)
+    is_form = False
+    try:
+        data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
+        key = _header(headers, "idempotency-key").strip() or None
+        if key is not None and len(key) > 128:
+            raise BadRequest(400, "Bad Idempotency-Key", "The Idempotency-Key header must be at most 128 characters.")
+        context = request.context or {}
+        meta = RequestMeta(
+            source_ip=str((context.get("identity") or {}).get("sourceIp") or ""),
+            user_agent=_header(headers, "user-agent"),
+            idempotency_key=key,
+            verification_token=str(data.get("cf-turnstile-response") or "") or None,
+        )
+        result = submit_lead(data, meta, deps)
+    except BadRequest as exc:
+        log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
+        return problem(exc.status, exc.title, exc.detail, cors)
+    except InvalidSubmission as exc:
+        log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
+        if is_form:
+            return html_page(422, "Please check the form", _errors_html(exc, data), cors)
+        return problem(
+            422,
+            "Please check the form",
+            "Some fields need your attention.",
+            cors,
+            errors=[e.model_dump() for e in exc.errors],
+        )
+    except KeyReused:
+        return problem(
+            409,
+            "Already submitted",
+            "This submission was already received with different details. Reload the page to send a new one.",
+            cors,
+        )
+    except RateLimited as exc:
+        return problem(
+            429,
+            "Too many requests",
+            "Too many submissions from this network. Please try again later, or call the clinic.",
+            {**cors, "Retry-After": str(exc.retry_after)},
+        )
+    except VerificationFailed:
+        return problem(
+            403, "Verification failed", "We could not verify this submission. Please reload and try again.", cors
+        )
+    except StorageUnavailable as exc:
+        log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
+        return problem(
+            503,
+            "Temporarily unavailable",
+            "We could not save your request just now. Nothing was saved; please try again in a moment.",
+            {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
+        )
+    return _accepted(result, is_form, settings, cors)
+
+
+def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str]) -> Response:
+    headers = dict(cors)
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if not is_form:
+        headers["Content-Type"] = "application/json"
+        return _response(json.dumps(result.body), 201, headers)
+    if result.crisis:
+        return html_page(200, "We received your request", _crisis_html(result.body["message"]), headers)
+    headers["Location"] = settings.thank_you_url
+    headers["Content-Type"] = "text/plain; charset=utf-8"
+    return _response("", 303, headers)
+
+
+def html_page(status: int, title: str, body_html: str, headers: dict[str, str] | None = None) -> Response:
+    """A small, accessible, self-contained HTML page."""
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
+        "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}a{color:#0b57d0}"
+        ".crisis{border:3px solid #b3261e;padding:1rem;border-radius:.5rem;background:#fff4f2}"
+        ".crisis a{font-weight:700}li{margin:.4rem 0}</style></head><body><main>"
+        f"<h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
+    )
+    return Response(
+        body=page, status_code=status, headers={**(headers or {}), "Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+def _errors_html(exc: InvalidSubmission, data: dict[str, Any]) -> str:
+    items = []
+    for err in exc.errors:
+        label = FIELD_LABELS.get(err.field, err.field)
+        typed = data.get(err.field)
+        echo = ""
+        if isinstance(typed, str) and typed.strip():
+            echo = f" <span>(you entered: <q>{html.escape(typed[:200])}</q>)</span>"
+        items.append(f"<li><strong>{html.escape(label)}</strong>: {html.escape(err.message)}{echo}</li>")
+    return (
+        '<div role="alert"><p>We could not send your request yet. Please fix the following:</p>'
+        f"<ul>{''.join(items)}</ul></div>"
+        "<p>Use your browser's <strong>Back</strong> button to return to the form; "
+        "what you typed should still be there.</p>"
+    )
+
+
+def crisis_resources_html() -> str:
+    """The crisis resources as a list with tap-to-call and tap-to-text links."""
+    items = []
+    for res in CRISIS_RESOURCES:
+        links = []
+        if "call" in res:
+            links.append(f'<a href="{html.escape(res["call"])}">Call</a>')
+        if "text" in res:
+            links.append(f'<a href="{html.escape(res["text"])}">Text</a>')
+        items.append(
+            f"<li><strong>{html.escape(res['name'])}</strong>: {html.escape(res['how'])}. {' · '.join(links)}</li>"
+        )
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def _crisis_html(message: str) -> str:
+    return (
+        '<section class="crisis" role="alert" aria-labelledby="crisis-title">'
+        '<h2 id="crisis-title">If you are in crisis, help is available now</h2>'
+        f"{crisis_resources_html()}</section>"
+        f"<p>{html.escape(message)}</p>"
+    )
+
+
+def guarded(view: Callable[[], Response]) -> Response:
+    """Run a view; any unexpected error becomes a bare 500 problem (no trace, no input)."""
+    try:
+        return view()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
+        log_event("unhandled_error", code=type(exc).__name__, status_code=500)
+        return problem(500, "Something went wrong", "Please try again, or call the clinic.")

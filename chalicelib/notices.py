@@ -1,0 +1,141 @@
+"""The staff notice: PHI-free by construction, and its SNS adapter."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Event = Literal["new_lead", "reminder"]
+
+
+class NoticeContact(BaseModel):
+    """What the `contact` detail level adds to the email text, and nothing else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_name: str
+    callback: str
+
+
+class Notice(BaseModel):
+    """A staff notice. It has no field for message text, treatments, service or last name.
+
+    `extra="forbid"` makes that structural: a notice cannot be built with any
+    other field, so nothing the visitor wrote about their health can reach
+    SNS, SMS or email through it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: Event
+    lead_id: str
+    received_at: str
+    priority: Literal["normal", "urgent"]
+    preferred_contact: Literal["phone", "text", "email"]
+    best_time: Literal["morning", "afternoon", "evening", "any"]
+    contact: NoticeContact | None = None
+
+    @classmethod
+    def for_lead(cls, lead: dict[str, Any], event: Event, detail: str) -> Notice:
+        """Pick the safe fields of a stored lead; `detail` is the stage's level."""
+        contact = None
+        if detail == "contact":
+            channel = lead["preferred_contact"]
+            callback = lead.get("email") if channel == "email" else lead.get("phone")
+            callback = callback or lead.get("phone") or lead.get("email") or ""
+            contact = NoticeContact(first_name=lead["first_name"], callback=callback)
+        return cls(
+            event=event,
+            lead_id=lead["lead_id"],
+            received_at=lead["created_at"],
+            priority=lead.get("priority", "normal"),
+            preferred_contact=lead["preferred_contact"],
+            best_time=lead.get("best_time", "any"),
+            contact=contact,
+        )
+
+    def _headline(self) -> str:
+        if self.priority == "urgent":
+            return "URGENT: call back at once."
+        if self.event == "reminder":
+            return "Reminder: a lead is still new."
+        return "New Next Steps lead."
+
+    def _ask(self) -> str:
+        how = {"phone": "by phone", "text": "by text message", "email": "by email"}[self.preferred_contact]
+        when = "any time" if self.best_time == "any" else f"in the {self.best_time}"
+        return f"Prefers contact {how}, {when}."
+
+    def sms_text(self) -> str:
+        """The SMS text: never a name or contact detail, at any detail level."""
+        return f"{self._headline()} Lead {self.lead_id}. {self._ask()} Details in the staff tool."
+
+    def email_text(self) -> str:
+        """The email text; adds first name and callback only at the `contact` level."""
+        lines = [
+            self._headline(),
+            "",
+            f"Lead: {self.lead_id}",
+            f"Received: {self.received_at}",
+            f"Priority: {self.priority}",
+            self._ask(),
+        ]
+        if self.priority == "urgent":
+            lines += ["", "The message suggests the person may be in crisis. Call back at once."]
+        if self.contact is not None:
+            lines += ["", f"First name: {self.contact.first_name}", f"Reach them at: {self.contact.callback}"]
+        lines += ["", f"Open it with: python -m scripts.leads show {self.lead_id}"]
+        return "\n".join(lines)
+
+    def subject(self) -> str:
+        """Email subject line (no personal details)."""
+        return self._headline().rstrip(".")[:99]
+
+    def message_attributes(self, service: str) -> dict[str, dict[str, str]]:
+        """SNS attributes staff subscriptions filter on (the on-call clinician: priority=urgent)."""
+        return {
+            "priority": {"DataType": "String", "StringValue": self.priority},
+            "service": {"DataType": "String", "StringValue": service},
+            "preferred_contact": {"DataType": "String", "StringValue": self.preferred_contact},
+            "event": {"DataType": "String", "StringValue": self.event},
+        }
+
+    def sns_message(self) -> str:
+        """The `MessageStructure=json` body: default, sms and email texts."""
+        return json.dumps({"default": self.sms_text(), "sms": self.sms_text(), "email": self.email_text()})
+
+
+class PublishFailed(Exception):
+    """SNS did not accept the notice. Carries only an error code, never content."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class SnsPublisher:
+    """Publishes notices to the staff topic."""
+
+    def __init__(self, client: Any, topic_arn: str) -> None:
+        self._client = client
+        self._topic_arn = topic_arn
+
+    def publish(self, notice: Notice, service: str) -> str:
+        """Publish and return the SNS message id, or raise PublishFailed."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=notice.subject(),
+                Message=notice.sns_message(),
+                MessageStructure="json",
+                MessageAttributes=notice.message_attributes(service),
+            )
+        except ClientError as exc:
+            raise PublishFailed(exc.response.get("Error", {}).get("Code", "ClientError")) from exc
+        except BotoCoreError as exc:
+            raise PublishFailed(type(exc).__name__) from exc
+        return str(response["MessageId"])

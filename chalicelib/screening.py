@@ -1,0 +1,86 @@
+"""Spam and crisis screening: pure functions over a validated submission."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from chalicelib.leads import LeadSubmission
+
+CRISIS_RESOURCES: list[dict[str, str]] = [
+    {
+        "name": "988 Suicide & Crisis Lifeline",
+        "how": "Call or text 988 (veterans: press 1 after dialling)",
+        "call": "tel:988",
+        "text": "sms:988",
+    },
+    {
+        "name": "Crisis Text Line",
+        "how": "Text HOME to 741741",
+        "text": "sms:741741?&body=HOME",
+    },
+    {
+        "name": "Emergency services",
+        "how": "Call 911 if you are in immediate danger",
+        "call": "tel:911",
+    },
+]
+
+_PHRASES_FILE = Path(__file__).parent / "data" / "crisis_phrases.txt"
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ru|cn|xyz|top|info|biz|io)\b/?", re.I)
+_MARKUP = re.compile(r"<\s*a\s+href|\[url=|\[/url\]|<\s*script", re.I)
+
+
+def normalise(text: str) -> str:
+    """Fold text for phrase matching: no accents, case, apostrophes or punctuation runs."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = re.sub(r"['\u2019\u2018`\u02bc]", "", folded)
+    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+
+
+def _phrase_pattern(phrase: str) -> str:
+    prefix = phrase.endswith("*")
+    words = normalise(phrase.rstrip("*")).split()
+    body = r"\s".join(re.escape(w) for w in words)
+    return body + (r"\w*" if prefix else "")
+
+
+@lru_cache(maxsize=1)
+def _crisis_regex() -> re.Pattern[str]:
+    phrases = [
+        line.strip()
+        for line in _PHRASES_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    alternatives = "|".join(_phrase_pattern(p) for p in phrases)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def suggests_crisis(text: str | None) -> bool:
+    """True if the text contains a reviewed crisis phrase."""
+    if not text:
+        return False
+    return _crisis_regex().search(normalise(text)) is not None
+
+
+def spam_reasons(sub: LeadSubmission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:
+    """Why a submission looks like spam; empty for a submission that looks real."""
+    reasons: list[str] = []
+    if sub.website:
+        reasons.append("honeypot")
+    if sub.started_at is not None:
+        elapsed = (now - sub.started_at).total_seconds()
+        if elapsed < min_fill_seconds:
+            reasons.append("too_fast")
+    if sub.message and len(_URL.findall(sub.message)) > max_links:
+        reasons.append("too_many_links")
+    names = " ".join(n for n in (sub.first_name, sub.last_name) if n)
+    if _URL.search(names):
+        reasons.append("link_in_name")
+    if _MARKUP.search(sub.message or "") or _MARKUP.search(names):
+        reasons.append("markup")
+    return reasons

@@ -1,0 +1,542 @@
+"""The service layer: submit a lead, deliver its notice, sweep, restore, erase.
+
+Plain functions over ports (the store, the publisher, the clock); no Chalice
+and no boto3 here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.leads import LeadSubmission, Status, new_lead_id, validate_submission
+from chalicelib.logs import log_event
+from chalicelib.notices import Event, Notice, PublishFailed
+from chalicelib.screening import CRISIS_RESOURCES, spam_reasons, suggests_crisis
+from chalicelib.settings import Settings
+from chalicelib.store import (
+    NOTICE_QUEUE,
+    LeadNotFound,
+    LeadStore,
+    RateCounter,
+    StatusConflict,
+    StorageUnavailable,
+    WriteConflict,
+    from_item,
+    lead_key,
+)
+
+__all__ = [
+    "Accepted",
+    "Deps",
+    "KeyReused",
+    "LeadNotFound",
+    "RateLimited",
+    "RequestMeta",
+    "StatusConflict",
+    "StorageUnavailable",
+    "VerificationFailed",
+]
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+DUPLICATE_WINDOW = timedelta(minutes=10)
+NOTICE_LEASE = timedelta(seconds=60)
+WORK_STATUSES = ("contacted", "scheduled", "closed", "declined")
+
+RECEIVED = "Thank you. We have received your request, and someone from our intake team will reach out soon."
+RECEIVED_CRISIS = (
+    "Thank you. We have received your request and will call you back as soon as we can. "
+    "What you wrote tells us you may be going through a very hard time: if you are in danger "
+    "or thinking about ending your life, please reach out now to one of the services below. "
+    "They are free, confidential and open 24 hours a day."
+)
+
+
+class Publisher(Protocol):
+    """Sends a notice to staff; returns the message id or raises PublishFailed."""
+
+    def publish(self, notice: Notice, service: str) -> str: ...
+
+
+class KeyReused(Exception):
+    """An idempotency key came back with a different payload."""
+
+
+class RateLimited(Exception):
+    """Too many submissions from one client."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class VerificationFailed(Exception):
+    """The bot check (Turnstile) did not pass."""
+
+
+@dataclass
+class Deps:
+    """What the service needs from the outside world."""
+
+    store: LeadStore
+    settings: Settings
+    publisher_factory: Callable[[], Publisher]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    verifier: Callable[[str, str | None], bool] | None = None
+    _publisher: Publisher | None = field(default=None, repr=False)
+
+    @property
+    def publisher(self) -> Publisher:
+        """The SNS publisher, made on first use (the request path never needs it)."""
+        if self._publisher is None:
+            self._publisher = self.publisher_factory()
+        return self._publisher
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What the web edge knows about a request besides its body."""
+
+    source_ip: str = ""
+    user_agent: str = ""
+    idempotency_key: str | None = None
+    verification_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The answer to a stored (or replayed) submission."""
+
+    body: dict[str, Any]
+    replayed: bool = False
+
+    @property
+    def crisis(self) -> bool:
+        """True when the answer carries crisis resources."""
+        return "crisis_resources" in self.body
+
+
+def iso(moment: datetime) -> str:
+    """UTC time as a sortable ISO 8601 string with milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# Submitting a lead
+# ---------------------------------------------------------------------------
+
+
+def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
+    """Validate, screen and store one submission with a single conditional write."""
+    settings = deps.settings
+    sub = validate_submission(data, settings.default_region)
+    if settings.turnstile_enabled:
+        if deps.verifier is None or not deps.verifier(meta.verification_token or "", meta.source_ip or None):
+            log_event("lead_rejected", outcome="verification_failed")
+            raise VerificationFailed()
+
+    now = deps.clock()
+    epoch = int(now.timestamp())
+    reasons = spam_reasons(sub, now, settings.min_fill_seconds, settings.max_links)
+    crisis = suggests_crisis(sub.message)
+    lead_id = new_lead_id(int(now.timestamp() * 1000))
+    body: dict[str, Any] = {
+        "lead_id": lead_id,
+        "status": "received",
+        "message": RECEIVED_CRISIS if crisis else RECEIVED,
+    }
+    if crisis:
+        body["crisis_resources"] = CRISIS_RESOURCES
+    response = json.dumps(body, separators=(",", ":"))
+
+    key = meta.idempotency_key or sub.submission_id
+    fingerprint = sub.idempotency_fingerprint()
+    guards = []
+    idem_pk = f"IDEM#{_hash(settings.stage, key)}" if key else None
+    if idem_pk:
+        guards.append(
+            {
+                "kind": "idempotency",
+                "item": {
+                    "pk": idem_pk,
+                    "sk": "IDEM",
+                    "lead_id": lead_id,
+                    "fingerprint": fingerprint,
+                    "response": response,
+                    "expires_at": epoch + int(IDEMPOTENCY_TTL.total_seconds()),
+                },
+            }
+        )
+    dup_pk = f"DUP#{sub.duplicate_fingerprint()}"
+    guards.append(
+        {
+            "kind": "duplicate",
+            "item": {
+                "pk": dup_pk,
+                "sk": "DUP",
+                "lead_id": lead_id,
+                "response": response,
+                "expires_at": epoch + int(DUPLICATE_WINDOW.total_seconds()),
+            },
+        }
+    )
+    lead = _lead_record(sub, lead_id, now, meta, settings, reasons, crisis, fingerprint, key, idem_pk, dup_pk)
+
+    try:
+        deps.store.create_lead(lead, guards, _rate_counters(meta.source_ip, now, settings), epoch)
+    except WriteConflict as conflict:
+        return _resolve_conflict(conflict, fingerprint, idem_pk, dup_pk, deps)
+
+    if reasons:
+        log_event("lead_received", lead_id=lead_id, outcome="spam", reasons=reasons, metrics={"LeadsSpam": 1})
+    else:
+        log_event(
+            "lead_received",
+            lead_id=lead_id,
+            outcome="stored",
+            priority=lead["priority"],
+            metrics={"LeadsReceived": 1},
+        )
+    return Accepted(body)
+
+
+def _resolve_conflict(
+    conflict: WriteConflict, fingerprint: str, idem_pk: str | None, dup_pk: str, deps: Deps
+) -> Accepted:
+    if conflict.kind == "rate":
+        log_event("lead_rejected", outcome="rate_limited", retry_after=conflict.retry_after)
+        raise RateLimited(conflict.retry_after)
+    pk, sk = (idem_pk, "IDEM") if conflict.kind == "idempotency" else (dup_pk, "DUP")
+    first = conflict.item or (deps.store.get_guard(pk, sk) if pk else None)
+    if first is None:
+        # The first write's guard expired between our write and this read.
+        raise StorageUnavailable("GuardExpired")
+    if conflict.kind == "idempotency" and first.get("fingerprint") != fingerprint:
+        log_event("lead_rejected", outcome="key_reused", lead_id=first.get("lead_id"))
+        raise KeyReused()
+    log_event("lead_replayed", lead_id=first.get("lead_id"), kind=conflict.kind)
+    return Accepted(json.loads(first["response"]), replayed=True)
+
+
+def _rate_counters(source_ip: str, now: datetime, settings: Settings) -> list[RateCounter]:
+    client = _hash(settings.stage, "ip", source_ip or "unknown")[:32]
+    epoch = int(now.timestamp())
+    window = 600
+    window_end = (epoch // window + 1) * window
+    day = now.astimezone(UTC).date()
+    day_end = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400
+    return [
+        RateCounter(f"RATE#{client}#w{epoch // window}", settings.rate_limit_window, window_end),
+        RateCounter(f"RATE#{client}#d{day.isoformat()}", settings.rate_limit_day, day_end),
+    ]
+
+
+def _lead_record(
+    sub: LeadSubmission,
+    lead_id: str,
+    now: datetime,
+    meta: RequestMeta,
+    settings: Settings,
+    reasons: list[str],
+    crisis: bool,
+    fingerprint: str,
+    key: str | None,
+    idem_pk: str | None,
+    dup_pk: str,
+) -> dict[str, Any]:
+    created = iso(now)
+    spam = bool(reasons)
+    fields = sub.model_dump(
+        mode="json",
+        include={
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "preferred_contact",
+            "best_time",
+            "service",
+            "tried_treatments",
+            "message",
+        },
+    )
+    source = sub.model_dump(
+        mode="json",
+        include={"source_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"},
+        exclude_none=True,
+    )
+    record: dict[str, Any] = {
+        "pk": f"LEAD#{lead_id}",
+        "sk": "LEAD",
+        "entity": "lead",
+        "lead_id": lead_id,
+        "created_at": created,
+        "status": Status.SPAM.value if spam else Status.NEW.value,
+        "priority": "urgent" if crisis else "normal",
+        **fields,
+        "consent": {
+            "contact": sub.consent_to_contact,
+            "text": sub.consent_to_text,
+            "notice_version": sub.privacy_notice_version,
+            "at": created,
+            "ip": meta.source_ip or None,
+            "user_agent": (meta.user_agent or "")[:300] or None,
+        },
+        "source": source or None,
+        "started_at": iso(sub.started_at) if sub.started_at else None,
+        "submission_key_hash": idem_pk,
+        "dup_pk": dup_pk,
+        "fingerprint": fingerprint,
+        "spam_reasons": reasons or None,
+        "notice_state": "suppressed" if spam else "pending",
+        "notice_attempts": 0,
+    }
+    record["consent"] = {k: v for k, v in record["consent"].items() if v is not None}
+    if not fields.get("tried_treatments"):
+        record.pop("tried_treatments", None)
+    if spam:
+        record["expires_at"] = int((now + timedelta(days=settings.spam_retention_days)).timestamp())
+    else:
+        # The sweeper's backstop: if the stream never delivers, this lead is
+        # due for its notice after a short grace period.
+        record["notice_queue"] = NOTICE_QUEUE
+        record["notice_due_at"] = iso(now + timedelta(seconds=settings.notice_grace_seconds))
+    return record
+
+
+# ---------------------------------------------------------------------------
+# Notices
+# ---------------------------------------------------------------------------
+
+
+def notify_stream_records(records: Iterable[tuple[str, dict[str, Any] | None]], deps: Deps) -> dict[str, int]:
+    """Deliver the notice of every newly inserted `new` lead in a stream batch."""
+    tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
+    for event_name, image in records:
+        if event_name != "INSERT" or not image:
+            continue
+        item = from_item(image)
+        if item.get("entity") != "lead" or item.get("status") != Status.NEW.value:
+            continue
+        tally[deliver_notice(item["lead_id"], deps)] += 1
+    log_event("stream_batch", **tally)
+    return tally
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
+
+
+def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
+    """Claim a lead's notice, publish it, record the outcome: sent, failed, dead or skipped.
+
+    The claim is a conditional write, so the stream, a stream retry and the
+    sweeper can race and still publish at most once per lease.
+    """
+    now = deps.clock()
+    lead = deps.store.update_lead(
+        lead_id,
+        {"notice_state": "sending", "notice_lease_until": iso(now + NOTICE_LEASE)},
+        condition="notice_state IN (:pending, :failed) OR (notice_state = :sending AND notice_lease_until < :now)",
+        condition_values={":pending": "pending", ":failed": "failed", ":sending": "sending", ":now": iso(now)},
+        return_new=True,
+    )
+    if lead is None:
+        return "skipped"
+    attempts = int(lead.get("notice_attempts", 0)) + 1
+    try:
+        notice = Notice.for_lead(lead, event, deps.settings.notice_detail)
+        message_id = deps.publisher.publish(notice, lead.get("service", "consultation"))
+    except PublishFailed as exc:
+        dead = attempts >= deps.settings.notice_max_attempts
+        values: dict[str, Any] = {
+            "notice_state": "dead" if dead else "failed",
+            "notice_attempts": attempts,
+            "notice_last_error": exc.code,
+        }
+        if not dead:
+            values["notice_due_at"] = iso(now + _backoff(attempts))
+        deps.store.update_lead(
+            lead_id,
+            values,
+            condition="notice_state = :sending",
+            condition_values={":sending": "sending"},
+            remove=("notice_lease_until",) + (("notice_queue", "notice_due_at") if dead else ()),
+        )
+        outcome = "dead" if dead else "failed"
+        log_event(
+            "notice_" + outcome,
+            level=logging.ERROR if dead else logging.WARNING,
+            lead_id=lead_id,
+            code=exc.code,
+            attempts=attempts,
+            metrics={"NoticesDead" if dead else "NoticesFailed": 1},
+        )
+        return outcome
+    deps.store.update_lead(
+        lead_id,
+        {
+            "notice_state": "sent",
+            "notice_attempts": attempts,
+            "notice_message_id": message_id,
+            "notice_sent_at": iso(deps.clock()),
+        },
+        condition="notice_state = :sending",
+        condition_values={":sending": "sending"},
+        remove=("notice_queue", "notice_due_at", "notice_lease_until", "notice_last_error"),
+    )
+    log_event(
+        "notice_sent", lead_id=lead_id, priority=lead.get("priority"), attempts=attempts, metrics={"NoticesSent": 1}
+    )
+    return "sent"
+
+
+def sweep(deps: Deps) -> dict[str, int]:
+    """Retry due notices and send one reminder for each lead left `new` too long."""
+    now = deps.clock()
+    tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0, "reminders": 0}
+    due = list(deps.store.iter_index("by_notice", "notice_queue", NOTICE_QUEUE, "notice_due_at", upper=iso(now)))
+    for key in due:
+        tally[deliver_notice(key["pk"].removeprefix("LEAD#"), deps)] += 1
+    cutoff = iso(now - timedelta(hours=deps.settings.follow_up_hours))
+    for lead in deps.store.iter_index("by_status", "status", Status.NEW.value, "created_at", upper=cutoff):
+        if lead.get("reminded_at") or lead.get("notice_state") != "sent":
+            continue
+        if send_reminder(lead["lead_id"], deps):
+            tally["reminders"] += 1
+    log_event("sweep", metrics={"Reminders": tally["reminders"]} if tally["reminders"] else None, **tally)
+    return tally
+
+
+def send_reminder(lead_id: str, deps: Deps) -> bool:
+    """Send the one follow-up reminder for a lead still `new`; False if not due or it failed."""
+    now = deps.clock()
+    lead = deps.store.update_lead(
+        lead_id,
+        {"reminded_at": iso(now)},
+        condition="attribute_not_exists(reminded_at) AND #st = :new",
+        condition_values={":new": Status.NEW.value},
+        return_new=True,
+        names={"#st": "status"},
+    )
+    if lead is None:
+        return False
+    try:
+        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail), lead.get("service", ""))
+    except PublishFailed as exc:
+        # Leave it for the next sweep.
+        deps.store.update_lead(lead_id, {}, condition="attribute_exists(reminded_at)", remove=("reminded_at",))
+        log_event("reminder_failed", level=logging.WARNING, lead_id=lead_id, code=exc.code)
+        return False
+    log_event("reminder_sent", lead_id=lead_id, metrics={"Reminders": 1})
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Staff actions
+# ---------------------------------------------------------------------------
+
+
+def get_lead(lead_id: str, deps: Deps) -> dict[str, Any]:
+    """One lead, or LeadNotFound."""
+    return deps.store.get_lead(lead_id)
+
+
+def set_status(lead_id: str, new_status: str, deps: Deps, expected: str | None = None) -> dict[str, Any]:
+    """Move a lead to a work status, only from the status the caller saw (no lost update)."""
+    if new_status not in WORK_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}")
+    current = deps.store.get_lead(lead_id)
+    seen = expected if expected is not None else current["status"]
+    if seen == Status.SPAM.value:
+        raise StatusConflict("restore a spam lead before working it")
+    now = deps.clock()
+    values: dict[str, Any] = {"status": new_status, "updated_at": iso(now)}
+    remove: tuple[str, ...] = ()
+    if new_status in ("closed", "declined"):
+        values["expires_at"] = int((now + timedelta(days=deps.settings.closed_retention_days)).timestamp())
+    else:
+        remove = ("expires_at",)
+    updated = deps.store.update_lead(
+        lead_id,
+        values,
+        condition="#st = :seen",
+        condition_values={":seen": seen},
+        remove=remove,
+        return_new=True,
+        names={"#st": "status"},
+    )
+    if updated is None:
+        raise StatusConflict(f"lead {lead_id} is no longer {seen}")
+    log_event("lead_status", lead_id=lead_id, status=new_status)
+    return updated
+
+
+def restore_spam(lead_id: str, deps: Deps) -> str:
+    """Move a lead flagged as spam back to `new` and send its notice once."""
+    now = deps.clock()
+    restored = deps.store.update_lead(
+        lead_id,
+        {
+            "status": Status.NEW.value,
+            "notice_state": "pending",
+            "notice_queue": NOTICE_QUEUE,
+            "notice_due_at": iso(now + timedelta(seconds=deps.settings.notice_grace_seconds)),
+            "restored_at": iso(now),
+        },
+        condition="#st = :spam",
+        condition_values={":spam": Status.SPAM.value},
+        remove=("expires_at",),
+        names={"#st": "status"},
+    )
+    if restored is None:
+        deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
+        raise StatusConflict(f"lead {lead_id} is not spam")
+    log_event("lead_restored", lead_id=lead_id)
+    return deliver_notice(lead_id, deps)
+
+
+def redrive(deps: Deps) -> dict[str, int]:
+    """Make failed and dead notices due now, then deliver them."""
+    now = deps.clock()
+    tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
+    for status in (Status.NEW.value, "contacted", "scheduled"):
+        for lead in deps.store.iter_index("by_status", "status", status, "created_at"):
+            if lead.get("notice_state") not in ("failed", "dead"):
+                continue
+            reset = deps.store.update_lead(
+                lead["lead_id"],
+                {
+                    "notice_state": "failed",
+                    "notice_attempts": 0,
+                    "notice_queue": NOTICE_QUEUE,
+                    "notice_due_at": iso(now),
+                },
+                condition="notice_state IN (:failed, :dead)",
+                condition_values={":failed": "failed", ":dead": "dead"},
+            )
+            if reset is not None:
+                tally[deliver_notice(lead["lead_id"], deps)] += 1
+    log_event("redrive", **tally)
+    return tally
+
+
+def erase_lead(lead_id: str, deps: Deps) -> None:
+    """Delete a lead and every item keyed by it (its idempotency and duplicate guards)."""
+    lead = deps.store.get_lead(lead_id)
+    keys = [lead_key(lead_id)]
+    if lead.get("submission_key_hash"):
+        keys.append({"pk": {"S": lead["submission_key_hash"]}, "sk": {"S": "IDEM"}})
+    if lead.get("dup_pk"):
+        keys.append({"pk": {"S": lead["dup_pk"]}, "sk": {"S": "DUP"}})
+    deps.store.delete_items(keys)
+    log_event("lead_erased", lead_id=lead_id)

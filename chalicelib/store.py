@@ -1,0 +1,351 @@
+"""DynamoDB adapter: every write states its condition; errors become domain errors."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+LEAD_SK = "LEAD"
+NOTICE_QUEUE = "due"
+
+# Error codes that mean "try again later", not "your request is wrong".
+_UNAVAILABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "LimitExceededException",
+}
+
+
+class StorageUnavailable(Exception):
+    """DynamoDB could not be reached or refused for now; nothing was written."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class LeadNotFound(Exception):
+    """No lead with that id."""
+
+
+class StatusConflict(Exception):
+    """The lead was not in the expected state (someone else changed it first)."""
+
+
+@dataclass(frozen=True)
+class WriteConflict(Exception):
+    """A new lead's transaction was refused by one of its conditions."""
+
+    kind: str  # "idempotency", "duplicate" or "rate"
+    item: dict[str, Any] | None = None
+    retry_after: int = 0
+
+
+@dataclass(frozen=True)
+class RateCounter:
+    """One per-client counter window, stored with a TTL."""
+
+    pk: str
+    limit: int
+    expires_at: int
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain dict to DynamoDB JSON, leaving out None values."""
+    return {k: _ser.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB JSON to a plain dict (numbers as int where whole)."""
+    out: dict[str, Any] = _plain({k: _de.deserialize(v) for k, v in item.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def lead_key(lead_id: str) -> dict[str, Any]:
+    """The primary key of a lead item."""
+    return {"pk": {"S": f"LEAD#{lead_id}"}, "sk": {"S": LEAD_SK}}
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+
+
+class LeadStore:
+    """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # -- request path -----------------------------------------------------
+
+    def create_lead(
+        self,
+        lead: dict[str, Any],
+        guards: list[dict[str, Any]],
+        rates: list[RateCounter],
+        now_epoch: int,
+    ) -> None:
+        """Write a new lead, its guard items and rate counts in ONE transaction.
+
+        `guards` are idempotency/duplicate items ({"kind", "item"}); each may
+        exist already only if expired. Raises WriteConflict naming the first
+        condition that failed, or StorageUnavailable.
+        """
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(lead),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        kinds = ["lead"]
+        for guard in guards:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(guard["item"]),
+                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                        "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            kinds.append(guard["kind"])
+        for rate in rates:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": {"pk": {"S": rate.pk}, "sk": {"S": "RATE"}},
+                        "UpdateExpression": "ADD hits :one SET expires_at = if_not_exists(expires_at, :exp)",
+                        "ConditionExpression": "attribute_not_exists(hits) OR hits < :limit",
+                        "ExpressionAttributeValues": {
+                            ":one": {"N": "1"},
+                            ":exp": {"N": str(rate.expires_at)},
+                            ":limit": {"N": str(rate.limit)},
+                        },
+                    }
+                }
+            )
+            kinds.append("rate")
+
+        for attempt in range(5):
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if _code(exc) != "TransactionCanceledException":
+                    raise self._unavailable(exc) from exc
+                conflict = self._conflict(exc, kinds, rates, now_epoch)
+                if conflict is not None:
+                    raise conflict from exc
+                # Only TransactionConflict reasons: a concurrent transaction on
+                # the same keys; back off briefly and try again.
+                time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+            except BotoCoreError as exc:
+                raise StorageUnavailable(type(exc).__name__) from exc
+        raise StorageUnavailable("TransactionConflict")
+
+    def _conflict(
+        self, exc: ClientError, kinds: list[str], rates: list[RateCounter], now_epoch: int
+    ) -> WriteConflict | None:
+        reasons = exc.response.get("CancellationReasons") or []
+        failed = [
+            (kinds[i], reason)
+            for i, reason in enumerate(reasons)
+            if i < len(kinds) and reason.get("Code") == "ConditionalCheckFailed"
+        ]
+        if not failed:
+            if not reasons:
+                raise StorageUnavailable("TransactionCanceled")
+            return None
+        order = {"idempotency": 0, "duplicate": 1, "lead": 2, "rate": 3}
+        kind, reason = min(failed, key=lambda kr: order[kr[0]])
+        item = from_item(reason["Item"]) if reason.get("Item") else None
+        if kind == "rate":
+            start = len(kinds) - len(rates)
+            exhausted = [
+                rates[i - start]
+                for i, r in enumerate(reasons)
+                if i >= start and r.get("Code") == "ConditionalCheckFailed"
+            ]
+            retry_after = max((r.expires_at - now_epoch for r in exhausted), default=60)
+            return WriteConflict("rate", None, max(1, retry_after))
+        return WriteConflict(kind, item)
+
+    def get_guard(self, pk: str, sk: str) -> dict[str, Any] | None:
+        """Read an idempotency or duplicate item (strongly consistent)."""
+        try:
+            response = self._db.get_item(
+                TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise self._unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(type(exc).__name__) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    # -- leads ------------------------------------------------------------
+
+    def get_lead(self, lead_id: str) -> dict[str, Any]:
+        """One lead by id, or LeadNotFound."""
+        try:
+            response = self._db.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
+        except ClientError as exc:
+            raise self._unavailable(exc) from exc
+        item = response.get("Item")
+        if not item:
+            raise LeadNotFound(lead_id)
+        return from_item(item)
+
+    def update_lead(
+        self,
+        lead_id: str,
+        set_values: dict[str, Any],
+        condition: str,
+        condition_values: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        return_new: bool = False,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Conditionally update a lead; None if the condition failed."""
+        names = dict(names or {})
+        values: dict[str, Any] = {}
+        sets = []
+        for i, (key, value) in enumerate(set_values.items()):
+            names[f"#s{i}"] = key
+            values[f":s{i}"] = _ser.serialize(value)
+            sets.append(f"#s{i} = :s{i}")
+        removes = []
+        for i, key in enumerate(remove):
+            names[f"#r{i}"] = key
+            removes.append(f"#r{i}")
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        for key, value in (condition_values or {}).items():
+            values[key] = _ser.serialize(value)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": lead_key(lead_id),
+            "UpdateExpression": expression.strip(),
+            "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW" if return_new else "NONE",
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            response = self._db.update_item(**kwargs)
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise self._unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(type(exc).__name__) from exc
+        return from_item(response["Attributes"]) if return_new else {}
+
+    def query_index(
+        self,
+        index: str,
+        key_name: str,
+        key_value: str,
+        range_name: str,
+        upper: str | None = None,
+        lower: str | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+        cursor: dict[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of an index query, with an optional range on its sort key."""
+        condition = "#k = :k"
+        values: dict[str, Any] = {":k": {"S": key_value}}
+        names = {"#k": key_name}
+        if lower is not None and upper is not None:
+            condition += " AND #r BETWEEN :lo AND :hi"
+            values.update({":lo": {"S": lower}, ":hi": {"S": upper}})
+            names["#r"] = range_name
+        elif upper is not None:
+            condition += " AND #r <= :hi"
+            values[":hi"] = {"S": upper}
+            names["#r"] = range_name
+        elif lower is not None:
+            condition += " AND #r >= :lo"
+            values[":lo"] = {"S": lower}
+            names["#r"] = range_name
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not newest_first,
+        }
+        if limit:
+            kwargs["Limit"] = limit
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        try:
+            response = self._db.query(**kwargs)
+        except ClientError as exc:
+            raise self._unavailable(exc) from exc
+        return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+    def iter_index(
+        self, index: str, key_name: str, key_value: str, range_name: str, **kw: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of an index query, page by page."""
+        cursor = None
+        while True:
+            items, cursor = self.query_index(index, key_name, key_value, range_name, cursor=cursor, **kw)
+            yield from items
+            if not cursor:
+                return
+
+    def delete_items(self, keys: list[dict[str, Any]]) -> None:
+        """Delete several items in one transaction (all or nothing)."""
+        try:
+            self._db.transact_write_items(
+                TransactItems=[{"Delete": {"TableName": self._table, "Key": key}} for key in keys]
+            )
+        except ClientError as exc:
+            raise self._unavailable(exc) from exc
+
+    @staticmethod
+    def _unavailable(exc: ClientError) -> Exception:
+        code = _code(exc)
+        if code == "ResourceNotFoundException":
+            return StorageUnavailable("ResourceNotFound")
+        return StorageUnavailable(code if code in _UNAVAILABLE else "ClientError")

@@ -1,0 +1,1 @@
+"""Local tooling: the local stack, the stream pump and the staff CLI (never deployed)."""

@@ -1,0 +1,271 @@
+"""`make run`: the whole stack on this machine, against moto server.
+
+Starts moto server, creates the table and topic from infra/stack.yaml, runs
+`chalice local`, serves the demo page from web/ on another origin, and pumps
+the table's stream into `notify_staff`, printing each notice as staff would
+read it. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+STAGE = "local"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_http(url: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"Timed out waiting for {url}")
+
+
+def aws_env(emulator_port: int) -> dict[str, str]:
+    """Environment that points every AWS call at the local emulator."""
+    env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
+    env.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{emulator_port}",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - the emulator accepts any
+        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+    )
+    return env
+
+
+def create_stack(env: dict[str, str]) -> dict[str, str]:
+    """Deploy infra/stack.yaml into the emulator; return its outputs."""
+    import boto3
+
+    cfn = boto3.client("cloudformation", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION)
+    name = f"next-steps-{STAGE}"
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=(ROOT / "infra" / "stack.yaml").read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
+    )
+    for _ in range(100):
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if stack["StackStatus"].endswith("_COMPLETE"):
+            break
+        time.sleep(0.1)
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+class _WebHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves web/, pointing the demo page's form at the local API."""
+
+    api_url = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path in ("/", "/index.html"):
+            page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+            body = page.replace("http://127.0.0.1:8000/leads", self.api_url).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+def serve_web(port: int, api_url: str) -> http.server.ThreadingHTTPServer:
+    """Serve the demo page on its own origin, in a thread."""
+    handler = functools.partial(_WebHandler, directory=str(ROOT / "web"))
+    _WebHandler.api_url = api_url
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def show_notice(notice: Any) -> None:
+    """Print a notice as the intake staff would read it (SMS, then email)."""
+    bar = "=" * 64
+    print(
+        f"\n{bar}\nSTAFF NOTICE ({notice.priority})\n--- SMS ---\n{notice.sms_text()}\n"
+        f"--- Email: {notice.subject()} ---\n{notice.email_text()}\n{bar}\n",
+        flush=True,
+    )
+
+
+def run_pump(env: dict[str, str], outputs: dict[str, str], stop: threading.Event) -> None:
+    """Feed stream records to notify_staff, as Lambda's event source mapping would."""
+    os.environ.update(env)
+    os.environ.update(
+        STAGE=STAGE,
+        LEADS_TABLE=outputs["TableName"],
+        STAFF_TOPIC_ARN=outputs["TopicArn"],
+        LEADS_STREAM_ARN=outputs["StreamArn"],
+    )
+    import boto3
+
+    import app
+    from chalicelib import runtime
+    from chalicelib.notices import Notice, SnsPublisher
+    from scripts.stream import StreamReader
+
+    class ShowingPublisher(SnsPublisher):
+        def publish(self, notice: Notice, service: str) -> str:
+            message_id = super().publish(notice, service)
+            show_notice(notice)
+            return message_id
+
+    deps = runtime.deps()
+    deps.publisher_factory = lambda: ShowingPublisher(boto3.client("sns"), outputs["TopicArn"])
+    reader = StreamReader(boto3.client("dynamodbstreams"), outputs["StreamArn"], REGION)
+    last_sweep = 0.0
+    while not stop.is_set():
+        try:
+            for event in reader.events():
+                app.notify_staff(event, None)
+            if time.monotonic() - last_sweep > 30:
+                app.sweeper(
+                    {
+                        "version": "0",
+                        "detail-type": "Scheduled Event",
+                        "resources": [],
+                        "time": "",
+                        "region": REGION,
+                        "account": "",
+                        "id": "local",
+                        "source": "aws.events",
+                        "detail": {},
+                    },
+                    None,
+                )
+                last_sweep = time.monotonic()
+        except Exception as exc:
+            print(f"[pump] {type(exc).__name__}: {exc}; retrying", file=sys.stderr, flush=True)
+        stop.wait(0.5)
+
+
+def main() -> int:
+    """Start everything; stop everything on Ctrl-C."""
+    api_port, emulator_port, web_port = _port("API_PORT", 8000), _port("EMULATOR_PORT", 5000), _port("WEB_PORT", 8080)
+    busy = [str(p) for p in (api_port, emulator_port, web_port) if not _free(p)]
+    if busy:
+        print(
+            f"Port(s) {', '.join(busy)} already in use. Stop what uses them, or set API_PORT, "
+            "EMULATOR_PORT and WEB_PORT.",
+            file=sys.stderr,
+        )
+        return 1
+
+    env = aws_env(emulator_port)
+    os.environ.update(env)
+    bin_dir = Path(sys.executable).parent
+    children: list[subprocess.Popen[bytes]] = []
+    stop = threading.Event()
+
+    def shutdown(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        children.append(
+            subprocess.Popen(
+                [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(emulator_port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+        _wait_http(f"http://127.0.0.1:{emulator_port}/moto-api/")
+        outputs = create_stack(env)
+        web_origins = f"http://127.0.0.1:{web_port},http://localhost:{web_port}"
+        api_env = dict(
+            env,
+            STAGE=STAGE,
+            LEADS_TABLE=outputs["TableName"],
+            STAFF_TOPIC_ARN=outputs["TopicArn"],
+            LEADS_STREAM_ARN=outputs["StreamArn"],
+            ALLOWED_ORIGINS=web_origins,
+            THANK_YOU_URL=f"http://127.0.0.1:{web_port}/thank-you.html",
+        )
+        os.environ.update(api_env)
+        children.append(
+            subprocess.Popen(
+                [str(bin_dir / "chalice"), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(api_port)],
+                cwd=ROOT,
+                env=api_env,
+                start_new_session=True,
+            )
+        )
+        _wait_http(f"http://127.0.0.1:{api_port}/health")
+        api_url = f"http://127.0.0.1:{api_port}/leads"
+        web = serve_web(web_port, api_url)
+        pump = threading.Thread(target=run_pump, args=(api_env, outputs, stop), daemon=True)
+        pump.start()
+        print(
+            f"\nNext Steps is running.\n"
+            f"  API        http://127.0.0.1:{api_port}  (POST /leads, GET /health)\n"
+            f"  Demo page  http://127.0.0.1:{web_port}/\n"
+            f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
+            f"Staff notices appear below. Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while not stop.is_set():
+            if any(child.poll() is not None for child in children):
+                print("A local service stopped unexpectedly; shutting down.", file=sys.stderr)
+                break
+            stop.wait(0.5)
+        web.shutdown()
+    finally:
+        stop.set()
+        for child in reversed(children):
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
