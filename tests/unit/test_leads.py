@@ -1,0 +1,120 @@
+"""The submission model: what a visitor may send and what they are told when it is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.leads import InvalidSubmission, LeadSubmission, is_lead_id, new_lead_id, validate_submission
+
+BASE: dict[str, Any] = {
+    "first_name": "Avery",
+    "phone": "(202) 555-0143",
+    "preferred_contact": "phone",
+    "consent_to_contact": True,
+}
+
+
+def errors_of(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(InvalidSubmission) as caught:
+        validate_submission(data)
+    return {e.field: e.message for e in caught.value.errors}
+
+
+def test_valid_submission_is_cleaned_and_phone_stored_as_e164() -> None:
+    sub = validate_submission(dict(BASE, first_name="  Avery\u0000 ", message="line one\r\nline two\u202e"))
+    assert sub.first_name == "Avery"
+    assert sub.phone == "+12025550143"
+    assert sub.message == "line one\nline two"
+    assert sub.best_time == "any" and sub.service == "consultation"
+
+
+def test_text_is_nfc_normalised() -> None:
+    sub = validate_submission(dict(BASE, first_name="Jose\u0301"))
+    assert sub.first_name == "Jos\u00e9"
+
+
+def test_unknown_fields_are_ignored_and_never_kept() -> None:
+    sub = validate_submission(dict(BASE, favourite_colour="blue", is_admin=True))
+    assert "favourite_colour" not in sub.model_dump()
+    assert "is_admin" not in sub.model_dump()
+
+
+def test_phone_uses_the_stage_default_region() -> None:
+    sub = validate_submission(dict(BASE, phone="020 7946 0958"), phone_region="GB")
+    assert sub.phone == "+442079460958"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"first_name": "   "}, "first_name", "first name"),
+        ({"first_name": "x" * 101}, "first_name", "100"),
+        ({"email": "not-an-address", "preferred_contact": "email"}, "email", "valid email"),
+        ({"phone": "12"}, "phone", "valid phone"),
+        ({"preferred_contact": "carrier pigeon"}, "preferred_contact", "phone call, text message or email"),
+        ({"best_time": "midnight"}, "best_time", "morning"),
+        ({"service": "surgery"}, "service", "listed options"),
+        ({"tried_treatments": ["therapy", "leeches"]}, "tried_treatments", "listed treatments"),
+        ({"message": "x" * 2001}, "message", "2000"),
+        ({"consent_to_contact": False}, "consent_to_contact", "tick the box"),
+        ({"source_page": "x" * 301}, "source_page", "300"),
+        ({"submission_id": "k" * 129}, "submission_id", "128"),
+    ],
+)
+def test_each_bad_field_is_named_in_plain_words(change: dict[str, Any], field: str, words: str) -> None:
+    errors = errors_of(dict(BASE, **change))
+    assert field in errors
+    assert words in errors[field]
+
+
+def test_missing_required_fields_are_all_listed_at_once() -> None:
+    errors = errors_of({})
+    assert {"first_name", "preferred_contact", "consent_to_contact", "email", "phone"} <= set(errors)
+
+
+def test_a_way_to_reach_the_visitor_is_required() -> None:
+    errors = errors_of({"first_name": "Avery", "preferred_contact": "phone", "consent_to_contact": True})
+    assert "phone" in errors
+
+
+def test_chosen_channel_must_be_given() -> None:
+    errors = errors_of(dict(BASE, preferred_contact="email"))
+    assert errors == {"email": "Please give an email address, since you asked us to email you."}
+
+
+def test_texting_needs_its_own_consent() -> None:
+    errors = errors_of(dict(BASE, preferred_contact="text"))
+    assert set(errors) == {"consent_to_text"}
+    assert validate_submission(dict(BASE, preferred_contact="text", consent_to_text=True)).consent_to_text
+
+
+def test_started_at_accepts_iso_and_epoch_ms() -> None:
+    iso = validate_submission(dict(BASE, started_at="2026-11-28T10:00:00Z")).started_at
+    ms = validate_submission(dict(BASE, started_at=1795860000000)).started_at
+    assert iso is not None and ms is not None
+    assert iso.isoformat() == "2026-11-28T10:00:00+00:00"
+    assert ms.isoformat() == "2026-11-28T10:00:00+00:00"
+
+
+def test_fingerprints_tell_replays_from_changes() -> None:
+    one = validate_submission(dict(BASE, message="hello", submission_id="a"))
+    same = validate_submission(dict(BASE, message="hello", submission_id="b"))
+    other = validate_submission(dict(BASE, message="hello again"))
+    assert one.idempotency_fingerprint() == same.idempotency_fingerprint()
+    assert one.idempotency_fingerprint() != other.idempotency_fingerprint()
+    assert one.duplicate_fingerprint() != other.duplicate_fingerprint()
+
+
+def test_lead_ids_sort_by_time_and_are_recognisable() -> None:
+    earlier, later = new_lead_id(1_700_000_000_000), new_lead_id(1_700_000_000_001)
+    assert earlier < later
+    assert is_lead_id(earlier) and len(earlier) == 26
+    assert not is_lead_id("../../etc/passwd")
+
+
+def test_honeypot_value_is_never_dumped() -> None:
+    sub = LeadSubmission.model_validate(dict(BASE, website="http://spam.example"))
+    assert sub.website == "http://spam.example"
+    assert "website" not in sub.model_dump()
