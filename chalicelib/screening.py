@@ -73,8 +73,11 @@ def spam_reasons(sub: LeadSubmission, now: datetime, min_fill_seconds: int, max_
     if sub.website:
         reasons.append("honeypot")
     if sub.started_at is not None:
+        # started_at comes from the visitor's clock. A time in the future
+        # means that clock is ahead, not that a bot was quick: never flag a
+        # real person's lead for their clock.
         elapsed = (now - sub.started_at).total_seconds()
-        if elapsed < min_fill_seconds:
+        if 0 <= elapsed < min_fill_seconds:
             reasons.append("too_fast")
     if sub.message and len(_URL.findall(sub.message)) > max_links:
         reasons.append("too_many_links")

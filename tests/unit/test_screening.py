@@ -81,3 +81,7 @@ def test_each_spam_reason() -> None:
     assert reasons(message="a http://a.example b http://b.example c http://c.example") == ["too_many_links"]
     assert reasons(first_name="Cheap http://pills.example") == ["link_in_name"]
     assert reasons(message='<a href="http://x.example">x</a>') == ["markup"]
+
+
+def test_a_visitor_clock_running_ahead_is_not_mistaken_for_a_bot() -> None:
+    assert reasons(started_at=(NOW + timedelta(minutes=4)).isoformat()) == []
