@@ -226,9 +226,13 @@ def main() -> int:
             THANK_YOU_URL=f"http://127.0.0.1:{web_port}/thank-you.html",
         )
         os.environ.update(api_env)
+        # No autoreload: a file saved anywhere in the project would restart the
+        # API mid-request (refused connections), and the in-process stream pump
+        # would keep the old code anyway. Restart `make run` to pick up changes.
+        chalice_cmd = [str(bin_dir / "chalice"), "local", "--no-autoreload", "--stage", STAGE]
         children.append(
             subprocess.Popen(
-                [str(bin_dir / "chalice"), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(api_port)],
+                [*chalice_cmd, "--host", "127.0.0.1", "--port", str(api_port)],
                 cwd=ROOT,
                 env=api_env,
                 start_new_session=True,
