@@ -21,6 +21,7 @@ import itertools
 import json
 import logging
 import os
+import shlex
 import statistics
 import sys
 import threading
@@ -143,6 +144,7 @@ class Target:
     profile: str | None
     endpoint: str | None
     local: bool
+    flags: tuple[str, ...] = ()
 
     def session(self) -> Any:
         """A boto3 session: the default credential chain, or the emulator's fake keys."""
@@ -206,6 +208,11 @@ def resolve_target(args: argparse.Namespace, env: dict[str, str]) -> Target:
         profile=None if local else _opt(args, "profile"),
         endpoint=endpoint,
         local=local,
+        flags=tuple(
+            f"--{name}" + ("" if name == "local" else f" {shlex.quote(str(_opt(args, name)))}")
+            for name in ("local", "stage", "table", "topic", "region", "profile")
+            if _opt(args, name)
+        ),
     )
 
 
@@ -228,6 +235,11 @@ class Context:
         self._env = env
         self._session: Any = None
         self._deps: Deps | None = None
+
+    @property
+    def prog(self) -> str:
+        """The command to type again, with the flags that chose this target (for hints)."""
+        return PROG + "".join(f" {flag}" for flag in self.target.flags)
 
     def client(self, service: str) -> Any:
         """A boto3 client with short timeouts and few retries (a person is waiting)."""
@@ -847,9 +859,9 @@ def cmd_list(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
         io_.say(render_table(*lead_rows(items)))
         io_.say(f"\n{len(items)} lead(s), status {what}, newest first.")
     if cursor:
-        io_.say(f"More: {PROG} list --next {cursor}")
+        io_.say(f"More: {ctx.prog} list --next {cursor}")
     if Status.SPAM.value not in statuses:
-        io_.say(f"Suspected spam is listed apart: {PROG} list --spam")
+        io_.say(f"Suspected spam is listed apart: {ctx.prog} list --spam")
     return OK
 
 
@@ -870,7 +882,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     lead_id = _lead_id(args.lead_id)
     seen = args.from_status or _get(ctx, lead_id)["status"]
     if seen == Status.SPAM.value:
-        raise CliError(f"Lead {lead_id} is marked as spam. Restore it first: {PROG} restore {lead_id}", CONFLICT)
+        raise CliError(f"Lead {lead_id} is marked as spam. Restore it first: {ctx.prog} restore {lead_id}", CONFLICT)
     try:
         updated = service.set_status(lead_id, args.new_status, ctx.deps, expected=seen)
     except LeadNotFound as exc:
@@ -879,7 +891,7 @@ def cmd_status(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
         now = _get(ctx, lead_id)["status"]
         raise CliError(
             f"Lead {lead_id} was changed by someone else: it is now {now}, not {seen}. "
-            f"Nothing was changed. Check it with `{PROG} show {lead_id}` and try again if still needed.",
+            f"Nothing was changed. Check it with `{ctx.prog} show {lead_id}` and try again if still needed.",
             CONFLICT,
         ) from exc
     if args.json:
@@ -908,7 +920,7 @@ def cmd_restore(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     words = {
         "sent": "staff notice sent",
         "failed": "the staff notice could not be sent now; it is retried automatically",
-        "dead": f"the staff notice could not be sent; `{PROG} redrive` tries again",
+        "dead": f"the staff notice could not be sent; `{ctx.prog} redrive` tries again",
         "skipped": "its staff notice is already on its way",
     }
     io_.say(f"Lead {lead_id} restored to new; {words.get(outcome, outcome)}.")
@@ -1046,7 +1058,7 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     states = notices["states"]
     io_.say("  by state: " + (", ".join(f"{k} {v}" for k, v in states.items()) or "none"))
     if states.get("failed") or states.get("dead"):
-        io_.say(f"  Failed or dead notices can be sent again: {PROG} redrive")
+        io_.say(f"  Failed or dead notices can be sent again: {ctx.prog} redrive")
     return OK
 
 

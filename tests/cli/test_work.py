@@ -60,7 +60,7 @@ def test_list_pages_with_next_until_every_lead_was_shown_once(cli: Cli, client: 
     assert seen == [lead["lead_id"] for lead in newest_first]
 
     human = cli("list", "--limit", "2")
-    assert "More: python -m scripts.leads list --next " in human.out
+    assert "More: python -m scripts.leads --stage test list --next " in human.out
 
 
 def test_list_rejects_a_made_up_cursor() -> None:
