@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser run test test-fast lint typecheck bench package clean
+.PHONY: setup browser run leads test test-fast lint typecheck bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ browser:
 
 run: setup
 	$(PY) -m scripts.local_stack
+
+# The staff command line: make leads ARGS="--local list" (see README, "For staff").
+leads: setup
+	@$(PY) -m scripts.leads $(ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
