@@ -1,0 +1,61 @@
+"""One cold start, in a fresh interpreter: import an app and serve its first POST /leads.
+
+Run by benchmarks.run as `python -m benchmarks.cold APP_DIR OPERATION`. The
+clock starts before the app is imported and stops when the handler returns;
+AWS is answered by botocore's Stubber (the client itself is created for real,
+the way the app creates it). Prints one JSON object on stdout.
+"""
+
+import sys
+import time
+
+T0 = time.perf_counter()
+C0 = time.process_time()
+
+
+def main() -> None:
+    """Measure, then report on stdout."""
+    app_dir, operation = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, app_dir)
+    import app as module
+
+    t_import = time.perf_counter()
+    c_import = time.process_time()
+
+    import os
+
+    from benchmarks.aws import LambdaContext, StubbedAWS, api_event, lead_body
+
+    aws = StubbedAWS()
+    aws.install()
+    aws.queue("dynamodb", operation, {})
+    event = api_event(lead_body())
+    real_stdout = sys.stdout
+    with open(os.devnull, "w") as sink:
+        sys.stdout = sink  # the app's log lines (Lambda would ship them to CloudWatch)
+        try:
+            response = module.app(event, LambdaContext())
+        finally:
+            sys.stdout = real_stdout
+    t_done = time.perf_counter()
+    cpu = time.process_time() - C0
+
+    import json
+
+    result = {
+        "import_ms": (t_import - T0) * 1000,
+        "first_request_ms": (t_done - t_import) * 1000,
+        "total_ms": (t_done - T0) * 1000,
+        "cpu_ms": cpu * 1000,
+        "import_cpu_ms": (c_import - C0) * 1000,
+        "status": response["statusCode"],
+        "calls": dict(aws.calls),
+        "clients": dict(aws.clients),
+        "unused_stubs": aws.pending(),
+        "modules": len(sys.modules),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,515 @@
+"""Measure the app against a minimal Chalice baseline and print one table.
+
+    python -m benchmarks.run            # what `make bench` runs
+    python -m benchmarks.run --quick    # one cold run each, few iterations, no packaging
+
+1. Cold start: a fresh interpreter imports the app and serves its first
+   POST /leads through the Chalice handler (benchmarks/cold.py), against
+   benchmarks/baseline_app; medians of --runs runs each, interleaved.
+2. Warm cost: CPU time (time.process_time) per submission through the handler
+   and per notice through notify_staff, AWS answered by botocore's Stubber.
+3. AWS calls per accepted lead and per notice, counted with `before-call` hooks.
+4. The deployment zip from `chalice package`, zipped and unzipped, per dependency.
+
+Writes the figures to benchmarks/results/latest.json (or --output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.aws import LambdaContext, StubbedAWS, api_event, bench_env, lead_body, preflight_event, stream_event
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "benchmarks" / "baseline_app"
+RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
+STAGE = "dev"
+
+APPS = {
+    # name: (directory, the DynamoDB operation of its request path)
+    "app": (ROOT, "transact_write_items"),
+    "baseline": (BASELINE, "put_item"),
+}
+
+TARGET_COLD_RATIO = 1.5
+TARGET_WARM_MS = 1.0
+TARGET_ZIP_BYTES = 5 * 1000 * 1000
+
+
+class BenchmarkError(Exception):
+    """A measurement did not do what it measures (wrong status, unused stubs)."""
+
+
+# ---------------------------------------------------------------------------
+# Environment
+# ---------------------------------------------------------------------------
+
+
+def stage_env(project: Path, stage: str = STAGE) -> dict[str, str]:
+    """The environment variables Chalice gives the stage's Lambda functions."""
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    return {k: str(v) for k, v in env.items()}
+
+
+def run_env() -> dict[str, str]:
+    """The dev stage's settings, fake AWS credentials, and bytecode caches allowed (as after a first run)."""
+    env = dict(os.environ)
+    env.update(stage_env(ROOT))
+    env = bench_env(env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+# ---------------------------------------------------------------------------
+# 1. Cold start
+# ---------------------------------------------------------------------------
+
+
+def cold_once(name: str, env: dict[str, str]) -> dict[str, Any]:
+    """One fresh interpreter: import + first POST /leads; returns its figures."""
+    directory, operation = APPS[name]
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cold", str(directory), operation],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = (time.perf_counter() - started) * 1000
+    if proc.returncode != 0:
+        raise BenchmarkError(f"{name} cold start failed:\n{proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if result["status"] != 201 or result["unused_stubs"]:
+        raise BenchmarkError(f"{name} cold start answered {result['status']} ({result['unused_stubs']} unused stubs)")
+    result["process_ms"] = wall
+    return result
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    cpu = [r["cpu_ms"] for r in runs]
+    wall = [r["total_ms"] for r in runs]
+    return {
+        "cpu_median_ms": statistics.median(cpu),
+        "cpu_min_ms": min(cpu),
+        "cpu_max_ms": max(cpu),
+        "wall_median_ms": statistics.median(wall),
+        "import_cpu_median_ms": statistics.median(r["import_cpu_ms"] for r in runs),
+        "first_request_cpu_median_ms": statistics.median(r["cpu_ms"] - r["import_cpu_ms"] for r in runs),
+        "process_median_ms": statistics.median(r["process_ms"] for r in runs),
+        "modules": runs[-1]["modules"],
+        "calls": runs[-1]["calls"],
+        "clients": runs[-1]["clients"],
+        "cpu_runs": [round(t, 2) for t in cpu],
+        "wall_runs": [round(t, 2) for t in wall],
+    }
+
+
+def measure_cold(runs: int, warmup: int, env: dict[str, str]) -> dict[str, Any]:
+    """Interleave the two apps so drift in machine load hits both alike."""
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in APPS}
+    for i in range(warmup + runs):
+        order = list(APPS) if i % 2 == 0 else list(reversed(APPS))
+        for name in order:
+            result = cold_once(name, env)
+            if i >= warmup:
+                samples[name].append(result)
+    out: dict[str, Any] = {name: _summary(s) for name, s in samples.items()}
+    # CPU time, not wall time: on a shared machine other work stretches wall
+    # time unevenly, while this path is single-threaded and CPU-bound (on an
+    # idle machine the two agree within a few per cent).
+    out["ratio"] = out["app"]["cpu_median_ms"] / out["baseline"]["cpu_median_ms"]
+    out["wall_ratio"] = out["app"]["wall_median_ms"] / out["baseline"]["wall_median_ms"]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 2 and 3. Warm CPU cost and AWS calls, in this process
+# ---------------------------------------------------------------------------
+
+
+def _cpu_per_call(call: Any, iterations: int, rounds: int = 5) -> float:
+    """Median over `rounds` of the mean CPU milliseconds per call."""
+    per_round = max(1, iterations // rounds)
+    means = []
+    for _ in range(rounds):
+        start = time.process_time()
+        for _ in range(per_round):
+            call()
+        means.append((time.process_time() - start) * 1000 / per_round)
+    return statistics.median(means)
+
+
+def _per(calls: Counter[str], n: int) -> dict[str, float]:
+    return {key: count / n for key, count in sorted(calls.items())}
+
+
+def _check(response: dict[str, Any], status: int, what: str) -> None:
+    if response.get("statusCode") != status:
+        raise BenchmarkError(f"{what} answered {response.get('statusCode')}: {response.get('body')}")
+
+
+def _submissions(
+    name: str, module: Any, aws: StubbedAWS, event: dict[str, Any], n: int, rounds: int, fresh: bool = True
+) -> dict[str, Any]:
+    """CPU and AWS calls per accepted submission through one app's handler."""
+    context = LambdaContext()
+    operation = APPS[name][1]
+    # The first request creates the app's client (unless `fresh` is False: one
+    # exists already): those are the request path's clients.
+    aws.reset_counts()
+    aws.queue("dynamodb", operation, {}, fresh=fresh)
+    _check(module.app(event, context), 201, f"{name} first request")
+    first_clients = dict(aws.clients)
+    aws.reset_counts()
+    aws.queue("dynamodb", operation, {}, times=n)
+    cpu = _cpu_per_call(lambda: _check(module.app(event, context), 201, f"{name} submission"), n, rounds)
+    if aws.pending():
+        raise BenchmarkError(f"{name}: {aws.pending()} stubbed responses were not used")
+    return {
+        "submission_cpu_ms": cpu,
+        "calls_per_lead": _per(aws.calls, n),
+        "clients_first_request": first_clients,
+        "clients_warm": dict(aws.clients),
+    }
+
+
+def _notices(real: Any, aws: StubbedAWS, n: int, rounds: int) -> dict[str, Any]:
+    """CPU and AWS calls per notice through notify_staff (one INSERT record of the last stored lead)."""
+    context = LambdaContext()
+    item = aws.last_params("dynamodb.TransactWriteItems")["TransactItems"][0]["Put"]["Item"]
+    claimed = dict(item, notice_state={"S": "sending"})
+    stream = stream_event(item)
+
+    def queue_notice(times: int) -> None:
+        for _ in range(times):
+            aws.queue("dynamodb", "update_item", {"Attributes": claimed})  # the claim
+            aws.queue("sns", "publish", {"MessageId": "bench-message"})
+            aws.queue("dynamodb", "update_item", {})  # marked sent
+
+    def notice() -> None:
+        tally = real.notify_staff(stream, context)
+        if tally.get("sent") != 1:
+            raise BenchmarkError(f"notify_staff did not send: {tally}")
+
+    aws.reset_counts()
+    queue_notice(1)
+    notice()
+    first_clients = dict(aws.clients)
+    aws.reset_counts()
+    queue_notice(n)
+    cpu = _cpu_per_call(notice, n, rounds)
+    if aws.pending():
+        raise BenchmarkError(f"notice: {aws.pending()} stubbed responses were not used")
+    return {
+        "notice_cpu_ms": cpu,
+        "calls_per_notice": _per(aws.calls, n),
+        "clients_first_notice": first_clients,
+        "clients_warm_notice": dict(aws.clients),
+    }
+
+
+def measure_warm(iterations: int, env: dict[str, str]) -> dict[str, Any]:
+    """CPU per submission (app and baseline) and per notice, and the AWS calls each makes."""
+    os.environ.update(env)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    aws = StubbedAWS()
+    aws.install()
+    import app as real
+    from benchmarks.baseline_app import app as baseline
+
+    event = api_event(lead_body())
+    rounds = 5
+    n = max(1, iterations // rounds) * rounds
+    out: dict[str, Any] = {}
+    real_stdout = sys.stdout
+    with open(os.devnull, "w") as sink:
+        sys.stdout = sink  # the apps' log lines
+        try:
+            # A browser's first call is the CORS preflight: it needs settings, not AWS.
+            aws.reset_counts()
+            _check(real.app(preflight_event(), LambdaContext()), 204, "preflight")
+            out["clients_preflight"] = dict(aws.clients)
+            fresh = not aws.clients.get("dynamodb")
+            out["app"] = _submissions("app", real, aws, event, n, rounds, fresh=fresh)
+            out.update(_notices(real, aws, n, rounds))
+            # Last, so its new DynamoDB client does not take the app's stubbed answers.
+            out["baseline"] = _submissions("baseline", baseline, aws, event, n, rounds)
+        finally:
+            sys.stdout = real_stdout
+    out["iterations"] = n
+    out["ratio"] = out["app"]["submission_cpu_ms"] / out["baseline"]["submission_cpu_ms"]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 4. The deployment package
+# ---------------------------------------------------------------------------
+
+
+def _copy_project(source: Path, dest: Path) -> None:
+    """Copy what Chalice packages; a missing stage policy file gets a placeholder (not in the zip)."""
+    dest.mkdir(parents=True)
+    for name in ("app.py", "requirements.txt"):
+        if (source / name).exists():
+            shutil.copy2(source / name, dest / name)
+    for name in ("chalicelib", "vendor"):
+        if (source / name).is_dir():
+            shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(source / ".chalice", dest / ".chalice", ignore=shutil.ignore_patterns("deployments", "deployed"))
+    stage = json.loads((dest / ".chalice" / "config.json").read_text()).get("stages", {}).get(STAGE, {})
+    if stage.get("autogen_policy") is False:
+        policy = dest / ".chalice" / stage.get("iam_policy_file", f"policy-{STAGE}.json")
+        if not policy.exists():
+            policy.write_text('{"Version": "2012-10-17", "Statement": []}')
+
+
+def package(source: Path, workdir: Path) -> Path:
+    """Run `chalice package --stage dev` on a copy of the project; returns the zip."""
+    project = workdir / "project"
+    _copy_project(source, project)
+    out = workdir / "out"
+    chalice = Path(sys.executable).parent / "chalice"
+    env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1")
+    proc = subprocess.run(
+        [str(chalice), "package", "--stage", STAGE, str(out)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise BenchmarkError(f"chalice package failed:\n{proc.stdout[-1000:]}{proc.stderr[-2000:]}")
+    return out / "deployment.zip"
+
+
+def _dist_name(dist_info: str) -> str:
+    return dist_info.removesuffix(".dist-info").rsplit("-", 1)[0]
+
+
+def analyse_zip(path: Path) -> dict[str, Any]:
+    """Zipped and unzipped size, and both per dependency (files grouped by their wheel's RECORD)."""
+    with zipfile.ZipFile(path) as archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        owner: dict[str, str] = {}
+        for info in infos:
+            parts = info.filename.split("/")
+            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "RECORD":
+                dist = _dist_name(parts[0])
+                for line in archive.read(info).decode("utf-8", "replace").splitlines():
+                    if line.strip():
+                        owner[line.split(",", 1)[0]] = dist
+    groups: dict[str, dict[str, int]] = {}
+    for info in infos:
+        top = info.filename.split("/", 1)[0]
+        name = owner.get(info.filename) or (_dist_name(top) if top.endswith(".dist-info") else top)
+        group = groups.setdefault(name, {"files": 0, "zipped_bytes": 0, "unzipped_bytes": 0})
+        group["files"] += 1
+        group["zipped_bytes"] += info.compress_size
+        group["unzipped_bytes"] += info.file_size
+    dependencies = [{"name": k, **v} for k, v in sorted(groups.items(), key=lambda kv: -kv[1]["unzipped_bytes"])]
+    return {
+        "zipped_bytes": path.stat().st_size,
+        "unzipped_bytes": sum(i.file_size for i in infos),
+        "files": len(infos),
+        "dependencies": dependencies,
+    }
+
+
+def measure_package() -> dict[str, Any]:
+    """Package both apps and take their zips apart."""
+    out: dict[str, Any] = {}
+    for name, (directory, _) in APPS.items():
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            out[name] = analyse_zip(package(directory, Path(tmp)))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 5. The table
+# ---------------------------------------------------------------------------
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value >= 10 else f"{value:.3f} ms"
+
+
+def _mb(value: int) -> str:
+    return f"{value / 1e6:.2f} MB"
+
+
+def _calls(calls: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in calls.items()) or "none"
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue, with the measured value and whether it is met."""
+    out = []
+    cold = results.get("cold_start")
+    if cold:
+        out.append(
+            {
+                "target": f"cold start within {TARGET_COLD_RATIO}x of the baseline",
+                "value": f"{cold['ratio']:.2f}x",
+                "met": cold["ratio"] <= TARGET_COLD_RATIO,
+            }
+        )
+    warm = results.get("warm")
+    if warm:
+        cpu = warm["app"]["submission_cpu_ms"]
+        out.append({"target": "warm submission under 1 ms CPU", "value": _ms(cpu), "met": cpu < TARGET_WARM_MS})
+        calls = warm["app"]["calls_per_lead"]
+        dynamo = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
+        sns = sum(v for k, v in calls.items() if k.startswith("sns."))
+        sns_clients = warm["app"]["clients_first_request"].get("sns", 0)
+        out.append(
+            {
+                "target": "request path: one DynamoDB call, zero SNS calls",
+                "value": f"{dynamo:g} DynamoDB, {sns:g} SNS ({sns_clients} SNS clients)",
+                "met": dynamo == 1 and sns == 0 and sns_clients == 0,
+            }
+        )
+    pkg = results.get("package")
+    if pkg:
+        size = pkg["app"]["zipped_bytes"]
+        out.append({"target": "deployment zip under 5 MB", "value": _mb(size), "met": size < TARGET_ZIP_BYTES})
+    return out
+
+
+def _load() -> list[float]:
+    """The 1, 5 and 15 minute load averages: other work on the machine inflates every figure."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
+
+
+def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    cold = results.get("cold_start")
+    if cold:
+        a, b = cold["app"], cold["baseline"]
+
+        def cold_row(label: str, key: str, ratio: str = "") -> None:
+            rows.append((label, _ms(a[key]), _ms(b[key]), ratio))
+
+        cold_row("Cold start CPU: import + first POST, median", "cpu_median_ms", f"{cold['ratio']:.2f}x")
+        spread = "{:.0f} .. {:.0f} ms"
+        rows.append(
+            (
+                "  min .. max",
+                spread.format(a["cpu_min_ms"], a["cpu_max_ms"]),
+                spread.format(b["cpu_min_ms"], b["cpu_max_ms"]),
+                "",
+            )
+        )
+        cold_row("  of which importing the app (CPU)", "import_cpu_median_ms")
+        cold_row("  of which the first request (CPU)", "first_request_cpu_median_ms")
+        cold_row("  wall time, median", "wall_median_ms", f"{cold['wall_ratio']:.2f}x")
+        cold_row("  whole process, start to exit (wall)", "process_median_ms")
+        rows.append(("  modules loaded", str(a["modules"]), str(b["modules"]), ""))
+    warm = results.get("warm")
+    if warm:
+        a, b = warm["app"], warm["baseline"]
+        ratio = f"{warm['ratio']:.2f}x"
+        rows += [
+            ("Warm CPU per submission (handler)", _ms(a["submission_cpu_ms"]), _ms(b["submission_cpu_ms"]), ratio),
+            ("Warm CPU per notice (notify_staff)", _ms(warm["notice_cpu_ms"]), "-", ""),
+            ("AWS calls per accepted lead", _calls(a["calls_per_lead"]), _calls(b["calls_per_lead"]), ""),
+            ("AWS calls per notice", _calls(warm["calls_per_notice"]), "-", ""),
+            ("AWS clients made by a first OPTIONS", _calls(warm["clients_preflight"]), "-", ""),
+            (
+                "AWS clients made by the first POST",
+                _calls(a["clients_first_request"]),
+                _calls(b["clients_first_request"]),
+                "",
+            ),
+        ]
+    pkg = results.get("package")
+    if pkg:
+        a, b = pkg["app"], pkg["baseline"]
+        rows += [
+            ("Deployment zip, zipped", _mb(a["zipped_bytes"]), _mb(b["zipped_bytes"]), ""),
+            ("Deployment zip, unzipped", _mb(a["unzipped_bytes"]), _mb(b["unzipped_bytes"]), ""),
+        ]
+        for dep in a["dependencies"]:
+            sizes = f"{_mb(dep['zipped_bytes'])} / {_mb(dep['unzipped_bytes'])}"
+            rows.append((f"  {dep['name']} ({dep['files']} files), zipped / unzipped", sizes, "", ""))
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    """The one table `make bench` prints."""
+    rows = _rows(results)
+    head = ("measure", "app", "baseline", "ratio")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    before, after = results.get("load_average_before"), results.get("load_average_after")
+    if before and after:
+        cpus = os.cpu_count() or 1
+        lines.append(f"Machine load (1-min average): {before[0]:.1f} before, {after[0]:.1f} after, on {cpus} CPUs")
+    for t in results.get("targets", []):
+        lines.append(f"[{'met' if t['met'] else 'MISSED'}] {t['target']}: {t['value']}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15, help="cold starts per app (default 15)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured cold starts first (bytecode caches)")
+    parser.add_argument("--iterations", type=int, default=2000, help="warm submissions and notices (default 2000)")
+    parser.add_argument("--no-package", action="store_true", help="skip `chalice package`")
+    parser.add_argument("--quick", action="store_true", help="1 cold run each, no warm-up, 20 iterations, no package")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.warmup, args.iterations, args.no_package = 1, 0, 20, True
+
+    env = run_env()
+    results: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "settings": {"runs": args.runs, "warmup": args.warmup, "iterations": args.iterations},
+        "load_average_before": _load(),
+    }
+    results["cold_start"] = measure_cold(args.runs, args.warmup, env)
+    results["warm"] = measure_warm(args.iterations, env)
+    if not args.no_package:
+        results["package"] = measure_package()
+    results["load_average_after"] = _load()
+    results["targets"] = targets(results)
+
+    print(table(results))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    return 1 if args.check and not all(t["met"] for t in results["targets"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The benchmark harness still runs end to end (one cold start each, a few warm calls, no packaging)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from benchmarks.run import ROOT, analyse_zip
+
+
+def test_quick_run_measures_both_apps_and_counts_the_request_paths_aws_calls(tmp_path: Path) -> None:
+    # GIVEN the harness in its quick mode
+    output = tmp_path / "latest.json"
+    # WHEN it runs
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # THEN it prints the table and writes figures for both apps
+    assert proc.returncode == 0, proc.stderr
+    assert "Cold start CPU: import + first POST" in proc.stdout
+    assert "Warm CPU per submission" in proc.stdout
+    results = json.loads(output.read_text())
+    cold = results["cold_start"]
+    assert cold["app"]["cpu_median_ms"] > 0 and cold["baseline"]["cpu_median_ms"] > 0
+    assert cold["app"]["calls"] == {"dynamodb.TransactWriteItems": 1}
+    assert cold["baseline"]["calls"] == {"dynamodb.PutItem": 1}
+    warm = results["warm"]
+    # AND an accepted lead costs one DynamoDB call and no SNS call; a notice publishes once
+    assert warm["app"]["calls_per_lead"] == {"dynamodb.TransactWriteItems": 1.0}
+    assert warm["calls_per_notice"]["sns.Publish"] == 1.0
+    assert {t["target"] for t in results["targets"]} >= {"request path: one DynamoDB call, zero SNS calls"}
+
+
+def test_zip_sizes_are_grouped_by_the_wheel_that_installed_each_file(tmp_path: Path) -> None:
+    # GIVEN a deployment zip with the app, one wheel (with its RECORD) and a second top-level module
+    path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app.py", "x" * 100)
+        archive.writestr("chalicelib/leads.py", "y" * 300)
+        archive.writestr("typing_extensions.py", "t" * 50)
+        archive.writestr("pkg_a/__init__.py", "a" * 1000)
+        archive.writestr("pkg_a_helpers/util.py", "h" * 500)
+        record = "pkg_a/__init__.py,,\npkg_a_helpers/util.py,,\npkg_a-1.0.dist-info/RECORD,,\n"
+        archive.writestr("pkg_a-1.0.dist-info/RECORD", record)
+    # WHEN it is taken apart
+    result = analyse_zip(path)
+    # THEN each wheel's files (and its dist-info) count once, under the wheel's name
+    by_name = {d["name"]: d for d in result["dependencies"]}
+    assert by_name["pkg_a"]["files"] == 3
+    assert by_name["pkg_a"]["unzipped_bytes"] == 1000 + 500 + len(record)
+    assert by_name["chalicelib"]["unzipped_bytes"] == 300
+    assert by_name["app.py"]["files"] == 1
+    assert result["unzipped_bytes"] == 100 + 300 + 50 + 1000 + 500 + len(record)
+    assert result["zipped_bytes"] == path.stat().st_size
+    assert result["dependencies"][0]["name"] == "pkg_a"
