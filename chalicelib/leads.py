@@ -75,7 +75,17 @@ def _choice(value: Any) -> Any:
 
 
 Line = Annotated[str, BeforeValidator(_line)]
-OptionalLine = Annotated[str | None, BeforeValidator(_optional_line)]
+# Length limits sit on the str, inside `| None`: on the whole union pydantic
+# would apply them to None as well and raise a TypeError (a 500) for a blank
+# or null optional field, as every plain form post sends.
+BLANK_IS_NONE = BeforeValidator(_optional_line)
+Name = Annotated[str, Field(max_length=100)]
+EmailText = Annotated[str, Field(max_length=254)]
+PhoneText = Annotated[str, Field(max_length=40)]
+Version = Annotated[str, Field(max_length=32)]
+Key = Annotated[str, Field(max_length=128)]
+SourceText = Annotated[str, Field(max_length=300)]
+MessageText = Annotated[str, Field(max_length=2000)]
 
 
 class LeadSubmission(BaseModel):
@@ -84,26 +94,26 @@ class LeadSubmission(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
 
     first_name: Line = Field(min_length=1, max_length=100)
-    last_name: Annotated[OptionalLine, Field(max_length=100)] = None
-    email: Annotated[OptionalLine, Field(max_length=254)] = None
-    phone: Annotated[OptionalLine, Field(max_length=40)] = None
+    last_name: Annotated[Name | None, BLANK_IS_NONE] = None
+    email: Annotated[EmailText | None, BLANK_IS_NONE] = None
+    phone: Annotated[PhoneText | None, BLANK_IS_NONE] = None
     preferred_contact: Annotated[Channel, BeforeValidator(_choice)]
     best_time: Annotated[BestTime, BeforeValidator(_choice)] = "any"
     service: Annotated[Service, BeforeValidator(_choice)] = "consultation"
     tried_treatments: list[Treatment] = Field(default_factory=list, max_length=6)
-    message: Annotated[str | None, BeforeValidator(_block), Field(max_length=2000)] = None
+    message: Annotated[MessageText | None, BeforeValidator(_block)] = None
     consent_to_contact: bool
     consent_to_text: bool = False
-    privacy_notice_version: Annotated[OptionalLine, Field(max_length=32)] = None
-    submission_id: Annotated[OptionalLine, Field(max_length=128)] = None
+    privacy_notice_version: Annotated[Version | None, BLANK_IS_NONE] = None
+    submission_id: Annotated[Key | None, BLANK_IS_NONE] = None
     started_at: datetime | None = None
-    source_page: Annotated[OptionalLine, Field(max_length=300)] = None
-    referrer: Annotated[OptionalLine, Field(max_length=300)] = None
-    utm_source: Annotated[OptionalLine, Field(max_length=300)] = None
-    utm_medium: Annotated[OptionalLine, Field(max_length=300)] = None
-    utm_campaign: Annotated[OptionalLine, Field(max_length=300)] = None
-    utm_term: Annotated[OptionalLine, Field(max_length=300)] = None
-    utm_content: Annotated[OptionalLine, Field(max_length=300)] = None
+    source_page: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    referrer: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    utm_source: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    utm_medium: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    utm_campaign: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    utm_term: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    utm_content: Annotated[SourceText | None, BLANK_IS_NONE] = None
     # Honeypot: hidden from people. Only whether it was filled is kept.
     website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
 
@@ -249,7 +259,7 @@ def _message_for(field_name: str, err: Any) -> str:
     ctx = err.get("ctx") or {}
     if kind in {"string_too_long", "too_long"} and field_name != "first_name":
         limit = ctx.get("max_length")
-        noun = "items" if kind == "too_long" else "characters"
+        noun = "items" if field_name == "tried_treatments" else "characters"
         return f"Please keep this to at most {limit} {noun}." if limit else "This is too long."
     if field_name in _MESSAGES:
         if field_name == "first_name" and kind == "string_too_long":
