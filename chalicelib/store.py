@@ -17,17 +17,6 @@ _de = TypeDeserializer()
 LEAD_SK = "LEAD"
 NOTICE_QUEUE = "due"
 
-# Error codes that mean "try again later", not "your request is wrong".
-_UNAVAILABLE = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionInProgressException",
-    "LimitExceededException",
-}
-
 
 class StorageUnavailable(Exception):
     """DynamoDB could not be reached or refused for now; nothing was written."""
@@ -223,6 +212,8 @@ class LeadStore:
             response = self._db.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
         except ClientError as exc:
             raise self._unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(type(exc).__name__) from exc
         item = response.get("Item")
         if not item:
             raise LeadNotFound(lead_id)
@@ -321,6 +312,8 @@ class LeadStore:
             response = self._db.query(**kwargs)
         except ClientError as exc:
             raise self._unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(type(exc).__name__) from exc
         return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
 
     def iter_index(
@@ -342,10 +335,14 @@ class LeadStore:
             )
         except ClientError as exc:
             raise self._unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(type(exc).__name__) from exc
 
     @staticmethod
     def _unavailable(exc: ClientError) -> Exception:
+        # The code is safe to log (it never carries item data); keep it so
+        # staff and alarms can tell AccessDenied from throttling.
         code = _code(exc)
         if code == "ResourceNotFoundException":
             return StorageUnavailable("ResourceNotFound")
-        return StorageUnavailable(code if code in _UNAVAILABLE else "ClientError")
+        return StorageUnavailable(code if code.isascii() and len(code) <= 64 else "ClientError")

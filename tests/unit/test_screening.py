@@ -18,6 +18,8 @@ from chalicelib.screening import CRISIS_RESOURCES, spam_reasons, suggests_crisis
         "I have thought about ending my life",
         "I don\u2019t want to be here anymore",
         "i dont want to be here any more",
+        "Some days I do not want to be here anymore.",
+        "I cannot take it anymore",
         "I took an overdose last year",
         "Honestly I feel SUICIDAL most nights",
         "everyone would be better off without me",
