@@ -413,7 +413,9 @@ def sweep(deps: Deps) -> dict[str, int]:
             continue
         if send_reminder(lead["lead_id"], deps):
             tally["reminders"] += 1
-    log_event("sweep", metrics={"Reminders": tally["reminders"]} if tally["reminders"] else None, **tally)
+    # Each reminder already counted itself (send_reminder); counting the
+    # tally here too would double the Reminders metric.
+    log_event("sweep", **tally)
     return tally
 
 
