@@ -31,24 +31,30 @@ class StreamReader:
         self._client = streams_client
         self._arn = stream_arn
         self._region = region
-        self._iterators: dict[str, str | None] = {}
+        self._last: dict[str, str | None] = {}
+
+    def _iterator(self, shard_id: str) -> str:
+        # A fresh iterator on every poll, from the last record seen: when a
+        # transaction fails (a replay, a duplicate, a rate limit), moto swaps
+        # in a copy of the table and its stream, stranding any iterator kept
+        # from before, and every later record would be missed.
+        last = self._last.get(shard_id)
+        if last is None:
+            kind: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        else:
+            kind = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+        return str(self._client.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, **kind)["ShardIterator"])
 
     def poll(self, limit: int = 100) -> list[dict[str, Any]]:
         """Return the records added since the last poll, as Lambda records."""
         shards = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        out: list[dict[str, Any]] = []
         for shard in shards:
             sid = shard["ShardId"]
-            if sid not in self._iterators:
-                self._iterators[sid] = self._client.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-        out: list[dict[str, Any]] = []
-        for sid, iterator in list(self._iterators.items()):
-            if iterator is None:
-                continue
-            response = self._client.get_records(ShardIterator=iterator, Limit=limit)
-            self._iterators[sid] = response.get("NextShardIterator")
-            out.extend(_lambda_record(r, self._arn, self._region) for r in response.get("Records", []))
+            records = self._client.get_records(ShardIterator=self._iterator(sid), Limit=limit).get("Records", [])
+            if records:
+                self._last[sid] = records[-1]["dynamodb"]["SequenceNumber"]
+            out.extend(_lambda_record(r, self._arn, self._region) for r in records)
         return out
 
     def events(self, batch_size: int = 25) -> list[dict[str, Any]]:
