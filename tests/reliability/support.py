@@ -44,9 +44,9 @@ def lead_body(clock: Clock, n: int = 0, **changes: Any) -> dict[str, Any]:
     """A valid submission (distinct for each n) whose form was shown a minute before the clock's now."""
     from tests.conftest import valid_lead
 
-    return valid_lead(
-        message=f"Question {n}: what does a first visit involve?", started_at=clock.epoch_ms(60), **changes
-    )
+    body = {"message": f"Question {n}: what does a first visit involve?", "started_at": clock.epoch_ms(60)}
+    body.update(changes)
+    return valid_lead(**body)
 
 
 def submit(deps: Any, clock: Clock, n: int = 0, **changes: Any) -> str:
