@@ -52,7 +52,7 @@ RECEIVED = "Thank you. We have received your request, and someone from our intak
 RECEIVED_CRISIS = (
     "Thank you. We have received your request and will call you back as soon as we can. "
     "What you wrote tells us you may be going through a very hard time: if you are in danger "
-    "or thinking about ending your life, please reach out now to one of the services below. "
+    "or thinking about ending your life, please reach out now to one of the services listed here. "
     "They are free, confidential and open 24 hours a day."
 )
 
