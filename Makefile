@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser run leads test test-fast lint typecheck bench package clean
+.PHONY: setup browser run leads test test-fast lint typecheck bench configure package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m benchmarks.run
+
+# Point a stage at its deployed infra/ stack (docs/deploy.md): writes the stage's
+# settings into .chalice/config.json and its IAM policy .chalice/policy-$(STAGE).json.
+# make configure STAGE=prod [STACK=next-steps-prod] [ORIGINS=https://www.clinic.example]
+STAGE ?= dev
+STACK ?= next-steps-$(STAGE)
+configure: setup
+	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)')
 
 package: setup
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage dev build/package
