@@ -133,10 +133,11 @@ def post_leads(request: Any, deps: Deps) -> Response:
     headers = request.headers
     origin = _header(headers, "origin")
     cors = cors_headers(origin, settings)
+    # A plain form post is a browser without JavaScript: it gets a page to read, never JSON.
+    is_form = _header(headers, "content-type").split(";")[0].strip().lower() == FORM
     if origin and not origin_allowed(origin, settings):
         log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
-        return problem(403, "Origin not allowed", "This form is not accepted from this website.", cors)
-    is_form = False
+        return _failure(is_form, 403, "Origin not allowed", "This form is not accepted from this website.", cors)
     try:
         data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
         key = _header(headers, "idempotency-key").strip() or None
@@ -152,7 +153,7 @@ def post_leads(request: Any, deps: Deps) -> Response:
         result = submit_lead(data, meta, deps)
     except BadRequest as exc:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
-        return problem(exc.status, exc.title, exc.detail, cors)
+        return _failure(is_form, exc.status, exc.title, exc.detail, cors)
     except InvalidSubmission as exc:
         log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
         if is_form:
@@ -165,32 +166,51 @@ def post_leads(request: Any, deps: Deps) -> Response:
             errors=[e.model_dump() for e in exc.errors],
         )
     except KeyReused:
-        return problem(
+        return _failure(
+            is_form,
             409,
             "Already submitted",
             "This submission was already received with different details. Reload the page to send a new one.",
             cors,
         )
     except RateLimited as exc:
-        return problem(
+        return _failure(
+            is_form,
             429,
             "Too many requests",
             "Too many submissions from this network. Please try again later, or call the clinic.",
             {**cors, "Retry-After": str(exc.retry_after)},
         )
     except VerificationFailed:
-        return problem(
-            403, "Verification failed", "We could not verify this submission. Please reload and try again.", cors
+        return _failure(
+            is_form,
+            403,
+            "Verification failed",
+            "We could not verify this submission. Please reload and try again.",
+            cors,
         )
     except StorageUnavailable as exc:
         log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
-        return problem(
+        return _failure(
+            is_form,
             503,
             "Temporarily unavailable",
             "We could not save your request just now. Nothing was saved; please try again in a moment.",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
     return _accepted(result, is_form, settings, cors)
+
+
+def _failure(is_form: bool, status: int, title: str, detail: str, headers: dict[str, str]) -> Response:
+    """Problem JSON for the snippet; for a plain form post, the same words as a page."""
+    if not is_form:
+        return problem(status, title, detail, headers)
+    body = (
+        f'<div role="alert"><p>{html.escape(detail)}</p></div>'
+        "<p>Use your browser's <strong>Back</strong> button to return to the form; "
+        "what you typed should still be there.</p>"
+    )
+    return html_page(status, title, body, headers)
 
 
 def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str]) -> Response:
