@@ -1,0 +1,82 @@
+"""Helpers for the browser tests: the local stack, Chromium, and reading what the stack stored and printed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chalicelib.store import from_item
+from tests.e2e.stack import LocalStack
+
+TABLE = "next-steps-local-leads"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BAR = "=" * 64
+MIN_FILL_MS = 3500  # the server flags a form sent less than 3 s after it was shown
+
+
+def launch(playwright: Any) -> Any:
+    """Debian's Chromium, headless."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def stored_leads(stack: LocalStack) -> list[dict[str, Any]]:
+    """Every lead in the emulator's table."""
+    db = stack.dynamodb()
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": TABLE}
+    while True:
+        page = db.scan(**kwargs)
+        items += [from_item(i) for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [i for i in items if i["pk"].startswith("LEAD#")]
+
+
+def leads_for(stack: LocalStack, email: str) -> list[dict[str, Any]]:
+    """The stored leads with this email address."""
+    return [lead for lead in stored_leads(stack) if lead.get("email") == email]
+
+
+def notice_blocks(stack: LocalStack) -> list[str]:
+    """Each staff notice the stack printed, as one block of text."""
+    return re.findall(rf"STAFF NOTICE.*?\n{BAR}", stack.output, flags=re.S)
+
+
+def wait_for_notice(stack: LocalStack, lead_id: str, seconds: float = 20) -> str:
+    """The printed notice for this lead (waits for the stream pump to deliver it)."""
+    stack.wait_for(f"Lead {lead_id}.", seconds)
+    blocks = [b for b in notice_blocks(stack) if lead_id in b]
+    assert blocks, f"no staff notice printed for {lead_id}:\n{stack.output[-12000:]}"
+    return blocks[0]
+
+
+def wait_like_a_person(page: Any, form: str = "form.ns-form") -> None:
+    """Let the form be open as long as a person would need to fill it in."""
+    page.wait_for_function(
+        "([sel, ms]) => { const f = document.querySelector(sel);"
+        " return f && Date.now() - Number(f.elements.started_at.value) > ms; }",
+        arg=[form, MIN_FILL_MS],
+        timeout=15000,
+    )
+
+
+@contextmanager
+def new_page(browser: Any, **context_options: Any) -> Iterator[Any]:
+    """A fresh browser context and page, closed afterwards."""
+    context = browser.new_context(**context_options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
