@@ -318,7 +318,7 @@
     done.tabIndex = -1;
     done.setAttribute("aria-labelledby", resources ? "ns-crisis-title" : "ns-done-title");
     if (resources) done.append(crisisBox(resources));
-    var title = el("h3", "", "Thank you");
+    var title = el("h3", "", "Your request has been sent");
     title.id = "ns-done-title";
     done.append(title, el("p", "ns-done-message", message));
     form.replaceWith(done);
