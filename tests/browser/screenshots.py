@@ -1,0 +1,85 @@
+"""Write the website form's screenshots in docs/: `python -m tests.browser.screenshots`.
+
+Starts the local stack on free ports, drives Debian's Chromium through the
+demo page, and saves the form, an error state, the confirmation and the
+crisis answer.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.support import launch, new_page, wait_like_a_person
+from tests.e2e.stack import LocalStack
+
+DOCS = Path(__file__).parents[2] / "docs"
+FORM = "form.ns-form"
+DESKTOP = {"viewport": {"width": 760, "height": 900}, "device_scale_factor": 1}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
+
+
+def _send(page: Any, first_name: str, email: str, message: str) -> None:
+    page.fill(f'{FORM} [name="first_name"]', first_name)
+    page.fill(f'{FORM} [name="email"]', email)
+    page.check(f'{FORM} input[name="preferred_contact"][value="email"]')
+    page.fill(f'{FORM} [name="message"]', message)
+    page.check(f'{FORM} input[name="consent_to_contact"]')
+    wait_like_a_person(page)
+    page.click(f"{FORM} button[type=submit]")
+    page.locator(".ns-done").wait_for()
+
+
+def capture(stack: LocalStack, browser: Any) -> list[Path]:
+    """Save the screenshots; returns their paths."""
+    shots = []
+    with new_page(browser, **DESKTOP) as page:
+        page.goto(stack.web_origin)
+        path = DOCS / "form.png"
+        page.locator("#next-steps").screenshot(path=str(path))
+        shots.append(path)
+
+        page.fill(f'{FORM} [name="first_name"]', "Sam")
+        page.check(f'{FORM} input[name="preferred_contact"][value="text"]')
+        page.click(f"{FORM} button[type=submit]")
+        page.locator(f"{FORM} .ns-alert").wait_for()
+        path = DOCS / "form-errors.png"
+        page.locator("#next-steps").screenshot(path=str(path))
+        shots.append(path)
+
+    with new_page(browser, **DESKTOP) as page:
+        page.goto(stack.web_origin)
+        _send(page, "Sam", "sam.screenshot@example.org", "Could you tell me more about KAP?")
+        path = DOCS / "form-confirmation.png"
+        page.locator("#next-steps").screenshot(path=str(path))
+        shots.append(path)
+
+    with new_page(browser, **PHONE) as page:
+        page.goto(stack.web_origin)
+        _send(page, "Alex", "alex.screenshot@example.org", "Some nights I want to end my life.")
+        path = DOCS / "form-crisis.png"
+        page.locator("#next-steps").screenshot(path=str(path))
+        shots.append(path)
+    return shots
+
+
+def main() -> int:
+    """Start the stack and Chromium, write the screenshots, stop everything."""
+    DOCS.mkdir(exist_ok=True)
+    stack = LocalStack()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            for path in capture(stack, browser):
+                print(f"Wrote {path.relative_to(DOCS.parent)}")
+            browser.close()
+    finally:
+        stack.stop(signal.SIGTERM)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
