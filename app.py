@@ -29,7 +29,7 @@ def create_lead() -> Response:
 def leads_preflight() -> Response:
     """CORS preflight for the form snippet."""
     request = app.current_request
-    return http.guarded(lambda: http.preflight(request, runtime.deps().settings))
+    return http.guarded(lambda: http.preflight(request, runtime.settings()))
 
 
 @app.route("/health", methods=["GET"])

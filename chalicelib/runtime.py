@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.service import Deps
-from chalicelib.settings import get_settings
+from chalicelib.settings import Settings, get_settings
 
 _deps: Deps | None = None
 
@@ -54,6 +54,11 @@ def deps() -> Deps:
             verifier=_verifier() if settings.turnstile_enabled else None,
         )
     return _deps
+
+
+def settings() -> Settings:
+    """The stage's settings, without creating any AWS client (for paths that need no AWS)."""
+    return _deps.settings if _deps is not None else get_settings()
 
 
 def reset() -> None:
