@@ -37,7 +37,10 @@ def test_both_topics_are_encrypted_with_the_stage_key_and_the_key_rotates() -> N
     assert set(topics) == {"StaffTopic", "AlarmTopic"}
     for topic in topics.values():
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "LeadsKey"}
-    assert template()["Resources"]["LeadsKey"]["Properties"]["EnableKeyRotation"] is True
+    key = template()["Resources"]["LeadsKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # The retained table is unreadable without its key, so the key is retained too.
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
 
 
 def test_the_key_policy_lets_the_services_that_hold_the_data_use_the_key() -> None:
