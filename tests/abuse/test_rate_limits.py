@@ -36,6 +36,11 @@ def test_the_sixth_submission_in_ten_minutes_gets_429_with_retry_after_and_store
     # AND nothing was stored for it, not even a count
     assert table_items(aws.table) == before
     assert len(leads(aws.table)) == 5
+    # AND the counts are kept in the table under a hash of the address (never the address), expiring by TTL
+    counters = sorted((c["hits"], c["expires_at"]) for c in table_items(aws.table, "RATE#"))
+    window_end, day_end = START + timedelta(minutes=10), START.replace(hour=0) + timedelta(days=1)
+    assert counters == [(5, int(window_end.timestamp())), (5, int(day_end.timestamp()))]
+    assert "127.0.0.1" not in repr(table_items(aws.table, "RATE#"))
 
 
 def test_another_ip_is_unaffected_and_the_limit_lifts_when_the_window_ends(client, aws, deps, clock):
