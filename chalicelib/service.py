@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.leads import LeadSubmission, Status, new_lead_id, validate_submission
 from chalicelib.logs import log_event
-from chalicelib.notices import Event, Notice, PublishFailed
 from chalicelib.screening import CRISIS_RESOURCES, spam_reasons, suggests_crisis
 from chalicelib.settings import Settings
 from chalicelib.store import (
@@ -30,6 +29,11 @@ from chalicelib.store import (
     from_item,
     lead_key,
 )
+
+if TYPE_CHECKING:
+    # The notice model is only needed when a notice is sent; the API function
+    # never sends one, so it does not build these pydantic models at import.
+    from chalicelib.notices import Event, Notice
 
 __all__ = [
     "Accepted",
@@ -352,6 +356,8 @@ def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
     )
     if lead is None:
         return "skipped"
+    from chalicelib.notices import Notice, PublishFailed
+
     attempts = int(lead.get("notice_attempts", 0)) + 1
     try:
         notice = Notice.for_lead(lead, event, deps.settings.notice_detail)
@@ -432,6 +438,8 @@ def send_reminder(lead_id: str, deps: Deps) -> bool:
     )
     if lead is None:
         return False
+    from chalicelib.notices import Notice, PublishFailed
+
     try:
         deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail), lead.get("service", ""))
     except PublishFailed as exc:
