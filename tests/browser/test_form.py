@@ -343,6 +343,11 @@ def test_without_javascript_a_mistake_gets_a_page_listing_what_to_fix(browser: A
         assert page.locator("main b").count() == 0
         assert any(i.startswith("Permission to text you:") for i in items)
 
+        # AND, as the page says, Back returns to the form with what they typed
+        page.go_back()
+        assert page.input_value(f'{FORM} [name="first_name"]') == "Sky"
+        assert page.input_value(f'{FORM} [name="phone"]') == "<b>12</b>"
+
 
 def test_keyboard_only_visitor_can_send_the_form(browser: Any, stack: LocalStack) -> None:
     email = unique_email("rowan")
