@@ -313,7 +313,16 @@
     return box;
   }
 
-  function showDone(form, message, resources) {
+  // The first answer was lost, so it may have carried crisis resources: offer the lifeline anyway.
+  function lifelineNote() {
+    var note = el("p", "ns-lifeline", "If you need to talk to someone right now, call or text ");
+    var link = el("a", "", "988");
+    link.href = "tel:988";
+    note.append(link, " (the Suicide & Crisis Lifeline), any time, day or night.");
+    return note;
+  }
+
+  function showDone(form, message, resources, extra) {
     var done = el("section", "ns-done");
     done.tabIndex = -1;
     done.setAttribute("aria-labelledby", resources ? "ns-crisis-title" : "ns-done-title");
@@ -321,6 +330,7 @@
     var title = el("h3", "", "Your request has been sent");
     title.id = "ns-done-title";
     done.append(title, el("p", "ns-done-message", message));
+    if (extra) done.append(extra);
     form.replaceWith(done);
     done.focus();
   }
@@ -396,7 +406,7 @@
         var resources = body && Array.isArray(body.crisis_resources) ? body.crisis_resources : null;
         showDone(form, (body && body.message) || TEXT.thanks, resources);
       } else if (res.status === 409) {
-        showDone(form, TEXT.already, null);
+        showDone(form, TEXT.already, null, lifelineNote());
       } else if (res.status === 422 && body && Array.isArray(body.errors)) {
         var byField = {};
         body.errors.forEach(function (e) {

@@ -291,6 +291,34 @@ def test_failed_sends_keep_the_input_and_the_retry_makes_exactly_one_lead(browse
     assert len([b for b in notice_blocks(stack) if lead["lead_id"] in b]) == 1
 
 
+def test_a_409_after_a_lost_answer_is_treated_as_received(browser: Any, stack: LocalStack) -> None:
+    # GIVEN a visitor whose first send arrived but whose answer was lost, and who then edited the form
+    def already_received(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fulfill(
+            status=409,
+            headers={"Content-Type": "application/problem+json", "Access-Control-Allow-Origin": stack.web_origin},
+            body=json.dumps({"status": 409, "title": "Already submitted", "detail": "Reload the page."}),
+        )
+
+    with new_page(browser) as page:
+        page.route(f"{stack.api}/leads", already_received)
+        page.goto(stack.web_origin)
+        fill(page, first_name="Ari", phone="202 555 0133", preferred_contact="phone", consent_to_contact=True)
+
+        # WHEN the send answers 409
+        page.click(f"{FORM} button[type=submit]")
+
+        # THEN they are told kindly that their request is in, with the lifeline at hand
+        done = page.locator(".ns-done")
+        done.wait_for()
+        assert "already received your request" in done.inner_text()
+        assert done.locator('a[href="tel:988"]').count() == 1
+        assert page.locator(FORM).count() == 0
+
+
 def test_without_javascript_the_form_redirects_to_thank_you_and_the_lead_is_notified(
     browser: Any, stack: LocalStack
 ) -> None:
