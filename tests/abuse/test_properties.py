@@ -1,4 +1,4 @@
-"""Property tests: whatever arrives at POST /leads, the answer is never a 5xx and nothing unexpected is stored.
+"""Property tests: whatever arrives at /leads, the answer is never a 5xx and nothing unexpected is stored.
 
 Each test sends its requests through the real Chalice handler (chalice.test
 Client, so API Gateway's event shape and the app's route) against one moto
@@ -25,7 +25,7 @@ from tests.reliability.support import lead_body
 
 pytestmark = pytest.mark.xdist_group("properties")
 
-EXAMPLES = {"json": 700, "raw": 750, "form": 600}  # 2,050 requests in all
+EXAMPLES = {"json": 700, "raw": 750, "form": 600, "preflight": 150}  # 2,200 requests in all
 
 
 def property_settings(examples: int) -> settings:
@@ -453,3 +453,25 @@ def test_form_posts_never_get_a_5xx_and_their_error_page_escapes_everything(clie
     assert len(sent) >= EXAMPLES["form"]
     assert {303, 400, 422} <= statuses, statuses
     assert sent.count("accepted") >= EXAMPLES["form"] // 20
+
+
+def test_preflight_with_any_headers_answers_204_and_allows_only_the_stage_origins(client):
+    sent: list[int] = []
+
+    @property_settings(EXAMPLES["preflight"])
+    @given(origin=origins, method=header_text, requested=header_text)
+    def preflight(origin: str | None, method: str, requested: str) -> None:
+        headers = {
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": requested,
+        }
+        answer = client.http.options("/leads", headers={k: v for k, v in headers.items() if v is not None})
+        sent.append(answer.status_code)
+        assert answer.status_code == 204
+        allowed = origin is not None and origin.rstrip("/") == "https://clinic.example"
+        assert answer.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)
+        assert answer.headers["Vary"] == "Origin"
+
+    preflight()
+    assert len(sent) >= EXAMPLES["preflight"]
