@@ -54,7 +54,7 @@ WORK_STATUSES = ("contacted", "scheduled", "closed", "declined")
 
 RECEIVED = "Thank you. We have received your request, and someone from our intake team will reach out soon."
 RECEIVED_CRISIS = (
-    "Thank you. We have received your request and will call you back as soon as we can. "
+    "Thank you. We have received your request, and our team will reach out to you as soon as we can. "
     "What you wrote tells us you may be going through a very hard time: if you are in danger "
     "or thinking about ending your life, please reach out now to one of the services listed here. "
     "They are free, confidential and open 24 hours a day."
