@@ -23,8 +23,6 @@ from chalicelib.store import from_item
 from tests.conftest import ACCOUNT, REGION
 from tests.reliability.support import lead_body
 
-pytestmark = pytest.mark.xdist_group("properties")
-
 EXAMPLES = {"json": 700, "raw": 750, "form": 600, "preflight": 150}  # 2,200 requests in all
 
 

@@ -9,13 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from chalicelib import http
 from tests.conftest import leads, valid_lead
 from tests.reliability.support import atomic_moto_dynamodb, drain, noticed
-
-pytestmark = pytest.mark.xdist_group("concurrency")
 
 
 @dataclass
