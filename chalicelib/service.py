@@ -29,6 +29,7 @@ from chalicelib.store import (
     from_item,
     lead_key,
 )
+from chalicelib.text import clean_line
 
 if TYPE_CHECKING:
     # The notice model is only needed when a notice is sent; the API function
@@ -200,7 +201,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     except WriteConflict as conflict:
         return _resolve_conflict(conflict, fingerprint, idem_pk, dup_pk, deps)
 
-    if reasons:
+    if lead["status"] == Status.SPAM.value:
         log_event("lead_received", lead_id=lead_id, outcome="spam", reasons=reasons, metrics={"LeadsSpam": 1})
     else:
         log_event(
@@ -258,7 +259,10 @@ def _lead_record(
     dup_pk: str,
 ) -> dict[str, Any]:
     created = iso(now)
-    spam = bool(reasons)
+    # A message that suggests a crisis is never quarantined: a bot that trips
+    # the crisis list costs staff one call back, while a person in crisis
+    # filed as spam might never hear from anyone. The reasons are still kept.
+    spam = bool(reasons) and not crisis
     fields = sub.model_dump(
         mode="json",
         include={
@@ -293,7 +297,7 @@ def _lead_record(
             "notice_version": sub.privacy_notice_version,
             "at": created,
             "ip": meta.source_ip or None,
-            "user_agent": (meta.user_agent or "")[:300] or None,
+            "user_agent": clean_line(meta.user_agent or "")[:300] or None,
         },
         "source": source or None,
         "started_at": iso(sub.started_at) if sub.started_at else None,

@@ -190,9 +190,11 @@ class LeadStore:
             if i < len(kinds) and reason.get("Code") == "ConditionalCheckFailed"
         ]
         if not failed:
-            if not reasons:
-                raise StorageUnavailable("TransactionCanceled")
-            return None
+            codes = {str(r.get("Code") or "None") for r in reasons} - {"None"}
+            if codes == {"TransactionConflict"}:
+                return None  # another transaction on the same keys: retry
+            # Throttling and other refusals: nothing was written, try later.
+            raise StorageUnavailable(min(codes) if codes else "TransactionCanceled")
         order = {"idempotency": 0, "duplicate": 1, "lead": 2, "rate": 3}
         kind, reason = min(failed, key=lambda kr: order[kr[0]])
         item = from_item(reason["Item"]) if reason.get("Item") else None

@@ -58,17 +58,23 @@ def test_suspected_spam_gets_a_real_answer_is_kept_30_days_and_never_notified(cl
     assert len(aws.notices()) == 1
 
 
-def test_a_crisis_message_flagged_as_spam_still_shows_the_visitor_crisis_resources(client, aws, deps, clock):
+def test_a_crisis_message_that_trips_a_spam_check_is_never_quarantined(client, aws, deps, clock):
     # GIVEN a bot-fast submission whose message suggests a crisis
     body = lead_body(clock, started_at=clock.epoch_ms(1), message="I want to end my life, please call me.")
 
-    # WHEN it is posted
+    # WHEN it is posted and the stream delivered
     answer = post(client, body)
+    drain(client, aws)
 
-    # THEN the visitor still sees the crisis resources (whoever they are), and the lead is kept as urgent spam
+    # THEN the visitor sees the crisis resources, and staff get an urgent notice:
+    # the lead is new and urgent, with the spam reason kept for staff to judge
     assert answer.status_code == 201 and answer.json_body["crisis_resources"]
     lead = the_lead(aws, answer.json_body["lead_id"])
-    assert (lead["status"], lead["priority"]) == ("spam", "urgent")
+    assert (lead["status"], lead["priority"], lead["spam_reasons"]) == ("new", "urgent", ["too_fast"])
+    assert "expires_at" not in lead
+    assert noticed(aws) == {lead["lead_id"]: 1}
+    [notice] = aws.notices()
+    assert notice["attributes"]["priority"] == "urgent"
 
 
 def test_restoring_a_spam_lead_makes_it_new_and_sends_its_notice_exactly_once(client, aws, deps, clock):
