@@ -206,7 +206,9 @@ def main() -> int:
     try:
         children.append(
             subprocess.Popen(
-                [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(emulator_port)],
+                # moto server, with each DynamoDB request made atomic (scripts/emulator.py)
+                [sys.executable, "-m", "scripts.emulator", "-H", "127.0.0.1", "-p", str(emulator_port)],
+                cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.support import Clock, quick_moto_transactions
+from scripts.emulator import quick_moto_transactions
+from tests.reliability.support import Clock
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.support import REGION, Clock, Fault, aws_error, quick_moto_transactions
+from scripts.emulator import quick_moto_transactions
+from tests.reliability.support import REGION, Clock, Fault, aws_error
 
 
 @pytest.fixture(autouse=True)

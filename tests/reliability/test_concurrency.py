@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import http
+from scripts.emulator import atomic_moto_dynamodb
 from tests.conftest import leads, valid_lead
-from tests.reliability.support import atomic_moto_dynamodb, drain, noticed
+from tests.reliability.support import drain, noticed
 
 
 @dataclass
