@@ -163,7 +163,7 @@ class StubbedAWS:
         self.calls: Counter[str] = Counter()
         self.clients: Counter[str] = Counter()
         self.params: dict[str, deque[dict[str, Any]]] = {}
-        self._stubbers: dict[str, Any] = {}
+        self._stubbers: dict[str, list[Any]] = {}
         self._pending: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 
     def install(self) -> None:
@@ -182,7 +182,7 @@ class StubbedAWS:
             client.meta.events.register_first("before-parameter-build.*.*", owner._keep_params)
             stubber = Stubber(client)
             stubber.activate()
-            owner._stubbers[service_name] = stubber
+            owner._stubbers.setdefault(service_name, []).append(stubber)
             for operation, response in owner._pending.pop(service_name, []):
                 stubber.add_response(operation, response)
             return client
@@ -204,7 +204,7 @@ class StubbedAWS:
         They go to the newest client of that service, or with `fresh` (or when
         there is none yet) to the next client created.
         """
-        stubber = None if fresh else self._stubbers.get(service)
+        stubber = None if fresh or not self._stubbers.get(service) else self._stubbers[service][-1]
         for _ in range(times):
             if stubber is None:
                 self._pending.setdefault(service, []).append((operation, response))
@@ -214,7 +214,11 @@ class StubbedAWS:
     def pending(self) -> int:
         """Responses queued but not used (a path made fewer calls than expected)."""
         waiting = sum(len(v) for v in self._pending.values())
-        return waiting + sum(len(s._queue) for s in self._stubbers.values())
+        return waiting + sum(len(s._queue) for stubbers in self._stubbers.values() for s in stubbers)
+
+    def newest(self, service: str) -> Any:
+        """The Stubber of the newest client of `service` (to queue answers for that client only)."""
+        return self._stubbers[service][-1]
 
     def last_params(self, key: str) -> dict[str, Any]:
         """The parameters of the most recent call `service.Operation`."""

@@ -42,6 +42,13 @@ def main() -> None:
 
     import json
 
+    # Outside the timed part: which files under the app's directory were imported.
+    root = os.path.realpath(app_dir) + os.sep
+    loaded = sorted(
+        os.path.realpath(m.__file__)[len(root) :]
+        for m in list(sys.modules.values())
+        if getattr(m, "__file__", None) and os.path.realpath(m.__file__).startswith(root)
+    )
     result = {
         "import_ms": (t_import - T0) * 1000,
         "first_request_ms": (t_done - t_import) * 1000,
@@ -53,6 +60,7 @@ def main() -> None:
         "clients": dict(aws.clients),
         "unused_stubs": aws.pending(),
         "modules": len(sys.modules),
+        "loaded_files": loaded,
     }
     print(json.dumps(result))
 

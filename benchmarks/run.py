@@ -17,9 +17,11 @@ Writes the figures to benchmarks/results/latest.json (or --output).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
+import py_compile
 import shutil
 import statistics
 import subprocess
@@ -82,9 +84,10 @@ def run_env() -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
-def cold_once(name: str, env: dict[str, str]) -> dict[str, Any]:
+def cold_once(name: str, env: dict[str, str], directory: Path | None = None) -> dict[str, Any]:
     """One fresh interpreter: import + first POST /leads; returns its figures."""
-    directory, operation = APPS[name]
+    source, operation = APPS[name]
+    directory = directory or source
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.cold", str(directory), operation],
@@ -123,16 +126,22 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def measure_cold(runs: int, warmup: int, env: dict[str, str]) -> dict[str, Any]:
+def measure_cold(
+    runs: int, warmup: int, env: dict[str, str], directories: dict[str, Path] | None = None
+) -> dict[str, Any]:
     """Interleave the two apps so drift in machine load hits both alike."""
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in APPS}
     for i in range(warmup + runs):
         order = list(APPS) if i % 2 == 0 else list(reversed(APPS))
         for name in order:
-            result = cold_once(name, env)
+            result = cold_once(name, env, (directories or {}).get(name))
             if i >= warmup:
                 samples[name].append(result)
     out: dict[str, Any] = {name: _summary(s) for name, s in samples.items()}
+    if directories:
+        for name, s in samples.items():
+            out[name]["files_from_package"] = len({f for r in s for f in r["loaded_files"]})
+            out[name]["_loaded_files"] = sorted({f for r in s for f in r["loaded_files"]})
     # CPU time, not wall time: on a shared machine other work stretches wall
     # time unevenly, while this path is single-threaded and CPU-bound (on an
     # idle machine the two agree within a few per cent).
@@ -146,20 +155,43 @@ def measure_cold(runs: int, warmup: int, env: dict[str, str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def _cpu_per_call(call: Any, iterations: int, rounds: int = 5) -> float:
-    """Median over `rounds` of the mean CPU milliseconds per call."""
-    per_round = max(1, iterations // rounds)
-    means = []
+class Workload:
+    """One thing to time: `prepare(k)` queues the AWS answers for k calls (untimed), `call()` is timed."""
+
+    def __init__(self, prepare: Any, call: Any) -> None:
+        self.prepare, self.call = prepare, call
+        self.means: list[float] = []
+        self.calls: Counter[str] = Counter()
+        self.count = 0
+
+
+def _interleaved(workloads: dict[str, Workload], aws: StubbedAWS, per_round: int, rounds: int) -> None:
+    """Time each workload round by round, taking turns, so changes in machine load hit all alike."""
     for _ in range(rounds):
-        start = time.process_time()
-        for _ in range(per_round):
-            call()
-        means.append((time.process_time() - start) * 1000 / per_round)
-    return statistics.median(means)
+        for work in workloads.values():
+            work.prepare(per_round)
+            before = Counter(aws.calls)
+            start = time.process_time()
+            for _ in range(per_round):
+                work.call()
+            work.means.append((time.process_time() - start) * 1000 / per_round)
+            work.calls.update(Counter(aws.calls) - before)
+            work.count += per_round
+            if aws.pending():
+                raise BenchmarkError(f"{aws.pending()} stubbed AWS answers were not used")
 
 
 def _per(calls: Counter[str], n: int) -> dict[str, float]:
     return {key: count / n for key, count in sorted(calls.items())}
+
+
+def _figures(work: Workload) -> dict[str, Any]:
+    return {
+        "cpu_ms": statistics.median(work.means),
+        "best_round_ms": min(work.means),
+        "rounds_ms": [round(m, 4) for m in work.means],
+        "calls": _per(work.calls, work.count),
+    }
 
 
 def _check(response: dict[str, Any], status: int, what: str) -> None:
@@ -167,68 +199,21 @@ def _check(response: dict[str, Any], status: int, what: str) -> None:
         raise BenchmarkError(f"{what} answered {response.get('statusCode')}: {response.get('body')}")
 
 
-def _submissions(
-    name: str, module: Any, aws: StubbedAWS, event: dict[str, Any], n: int, rounds: int, fresh: bool = True
-) -> dict[str, Any]:
-    """CPU and AWS calls per accepted submission through one app's handler."""
-    context = LambdaContext()
-    operation = APPS[name][1]
-    # The first request creates the app's client (unless `fresh` is False: one
-    # exists already): those are the request path's clients.
+def _check_notice(tally: dict[str, int]) -> None:
+    if tally.get("sent") != 1:
+        raise BenchmarkError(f"notify_staff did not send the notice: {tally}")
+
+
+def _first_post(name: str, module: Any, aws: StubbedAWS, event: dict[str, Any], fresh: bool) -> dict[str, int]:
+    """One app's first POST; returns the AWS clients it created (`fresh`: it will create one)."""
     aws.reset_counts()
-    aws.queue("dynamodb", operation, {}, fresh=fresh)
-    _check(module.app(event, context), 201, f"{name} first request")
-    first_clients = dict(aws.clients)
-    aws.reset_counts()
-    aws.queue("dynamodb", operation, {}, times=n)
-    cpu = _cpu_per_call(lambda: _check(module.app(event, context), 201, f"{name} submission"), n, rounds)
-    if aws.pending():
-        raise BenchmarkError(f"{name}: {aws.pending()} stubbed responses were not used")
-    return {
-        "submission_cpu_ms": cpu,
-        "calls_per_lead": _per(aws.calls, n),
-        "clients_first_request": first_clients,
-        "clients_warm": dict(aws.clients),
-    }
+    aws.queue("dynamodb", APPS[name][1], {}, fresh=fresh)
+    _check(module.app(event, LambdaContext()), 201, f"{name} first request")
+    return dict(aws.clients)
 
 
-def _notices(real: Any, aws: StubbedAWS, n: int, rounds: int) -> dict[str, Any]:
-    """CPU and AWS calls per notice through notify_staff (one INSERT record of the last stored lead)."""
-    context = LambdaContext()
-    item = aws.last_params("dynamodb.TransactWriteItems")["TransactItems"][0]["Put"]["Item"]
-    claimed = dict(item, notice_state={"S": "sending"})
-    stream = stream_event(item)
-
-    def queue_notice(times: int) -> None:
-        for _ in range(times):
-            aws.queue("dynamodb", "update_item", {"Attributes": claimed})  # the claim
-            aws.queue("sns", "publish", {"MessageId": "bench-message"})
-            aws.queue("dynamodb", "update_item", {})  # marked sent
-
-    def notice() -> None:
-        tally = real.notify_staff(stream, context)
-        if tally.get("sent") != 1:
-            raise BenchmarkError(f"notify_staff did not send: {tally}")
-
-    aws.reset_counts()
-    queue_notice(1)
-    notice()
-    first_clients = dict(aws.clients)
-    aws.reset_counts()
-    queue_notice(n)
-    cpu = _cpu_per_call(notice, n, rounds)
-    if aws.pending():
-        raise BenchmarkError(f"notice: {aws.pending()} stubbed responses were not used")
-    return {
-        "notice_cpu_ms": cpu,
-        "calls_per_notice": _per(aws.calls, n),
-        "clients_first_notice": first_clients,
-        "clients_warm_notice": dict(aws.clients),
-    }
-
-
-def measure_warm(iterations: int, env: dict[str, str]) -> dict[str, Any]:
-    """CPU per submission (app and baseline) and per notice, and the AWS calls each makes."""
+def measure_warm(iterations: int, env: dict[str, str], rounds: int = 10) -> dict[str, Any]:
+    """CPU per submission (app and baseline) and per notice, and the AWS calls and clients each makes."""
     os.environ.update(env)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -237,27 +222,64 @@ def measure_warm(iterations: int, env: dict[str, str]) -> dict[str, Any]:
     import app as real
     from benchmarks.baseline_app import app as baseline
 
+    context = LambdaContext()
     event = api_event(lead_body())
-    rounds = 5
-    n = max(1, iterations // rounds) * rounds
-    out: dict[str, Any] = {}
+    per_round = max(1, iterations // rounds)
+    out: dict[str, Any] = {"iterations": per_round * rounds, "rounds": rounds}
     real_stdout = sys.stdout
     with open(os.devnull, "w") as sink:
         sys.stdout = sink  # the apps' log lines
         try:
             # A browser's first call is the CORS preflight: it needs settings, not AWS.
             aws.reset_counts()
-            _check(real.app(preflight_event(), LambdaContext()), 204, "preflight")
+            _check(real.app(preflight_event(), context), 204, "preflight")
             out["clients_preflight"] = dict(aws.clients)
-            fresh = not aws.clients.get("dynamodb")
-            out["app"] = _submissions("app", real, aws, event, n, rounds, fresh=fresh)
-            out.update(_notices(real, aws, n, rounds))
-            # Last, so its new DynamoDB client does not take the app's stubbed answers.
-            out["baseline"] = _submissions("baseline", baseline, aws, event, n, rounds)
+            out["clients_first_post"] = _first_post("app", real, aws, event, not aws.clients.get("dynamodb"))
+            app_db = aws.newest("dynamodb")
+
+            # The stored lead, as the stream delivers it to notify_staff.
+            item = aws.last_params("dynamodb.TransactWriteItems")["TransactItems"][0]["Put"]["Item"]
+            claimed = dict(item, notice_state={"S": "sending"})
+            stream = stream_event(item)
+            aws.reset_counts()
+            app_db.add_response("update_item", {"Attributes": claimed})  # the claim
+            aws.queue("sns", "publish", {"MessageId": "bench-message"}, fresh=True)
+            app_db.add_response("update_item", {})  # marked sent
+            _check_notice(real.notify_staff(stream, context))
+            out["clients_first_notice"] = dict(aws.clients)
+            sns = aws.newest("sns")
+
+            out["baseline_clients_first_post"] = _first_post("baseline", baseline, aws, event, True)
+            base_db = aws.newest("dynamodb")
+
+            def queue_submissions(k: int) -> None:
+                for _ in range(k):
+                    app_db.add_response("transact_write_items", {})
+
+            def queue_notices(k: int) -> None:
+                for _ in range(k):
+                    app_db.add_response("update_item", {"Attributes": claimed})
+                    sns.add_response("publish", {"MessageId": "bench-message"})
+                    app_db.add_response("update_item", {})
+
+            def queue_baseline(k: int) -> None:
+                for _ in range(k):
+                    base_db.add_response("put_item", {})
+
+            work = {
+                "submission": Workload(queue_submissions, lambda: _check(real.app(event, context), 201, "submission")),
+                "baseline": Workload(queue_baseline, lambda: _check(baseline.app(event, context), 201, "baseline")),
+                "notice": Workload(queue_notices, lambda: _check_notice(real.notify_staff(stream, context))),
+            }
+            aws.reset_counts()
+            _interleaved(work, aws, per_round, rounds)
+            if sum(aws.clients.values()):
+                raise BenchmarkError(f"warm calls created AWS clients: {dict(aws.clients)}")
         finally:
             sys.stdout = real_stdout
-    out["iterations"] = n
-    out["ratio"] = out["app"]["submission_cpu_ms"] / out["baseline"]["submission_cpu_ms"]
+    for name, w in work.items():
+        out[name] = _figures(w)
+    out["ratio"] = out["submission"]["cpu_ms"] / out["baseline"]["cpu_ms"]
     return out
 
 
@@ -336,13 +358,66 @@ def analyse_zip(path: Path) -> dict[str, Any]:
     }
 
 
-def measure_package() -> dict[str, Any]:
-    """Package both apps and take their zips apart."""
+def measure_package(workdir: Path) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Package both apps and take their zips apart; returns the figures and each zip."""
     out: dict[str, Any] = {}
+    zips: dict[str, Path] = {}
     for name, (directory, _) in APPS.items():
-        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
-            out[name] = analyse_zip(package(directory, Path(tmp)))
-    return out
+        zips[name] = package(directory, workdir / name)
+        out[name] = analyse_zip(zips[name])
+    return out, zips
+
+
+def _zip_tree(tree: Path, path: Path) -> int:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(tree.rglob("*")):
+            if file.is_file():
+                archive.write(file, file.relative_to(tree).as_posix())
+    return path.stat().st_size
+
+
+def _compile_loaded(tree: Path, files: set[str]) -> None:
+    """Bytecode for the given files (as a build step could add it), valid whatever the files' dates."""
+    for name in sorted(files):
+        source = tree / name
+        if source.suffix == ".py":
+            py_compile.compile(
+                str(source),
+                cfile=importlib.util.cache_from_source(str(source)),
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+
+
+def measure_deployed_cold(zips: dict[str, Path], runs: int, env: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """Cold starts from the unzipped packages, as Lambda runs them, without and with bytecode in the zip.
+
+    Lambda's /var/task is read-only: Python cannot write bytecode caches there,
+    so every module imported from the zip is compiled from source on every cold
+    start (boto3 and botocore come from the runtime, compiled). The second
+    variant adds bytecode for the modules the first request imported, plus all
+    of chalicelib (the other handlers' modules), as a build step could.
+    """
+    plain = {name: workdir / f"{name}-unzipped" for name in zips}
+    for name, path in zips.items():
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(plain[name])
+    no_cache = dict(env, PYTHONDONTWRITEBYTECODE="1")
+    from_source = measure_cold(runs, 0, no_cache, plain)
+
+    compiled: dict[str, Path] = {}
+    sizes: dict[str, int] = {}
+    for name in zips:
+        compiled[name] = workdir / f"{name}-with-bytecode"
+        shutil.copytree(plain[name], compiled[name])
+        files = set(from_source[name].pop("_loaded_files"))
+        files |= {p.relative_to(plain[name]).as_posix() for p in plain[name].glob("chalicelib/**/*.py")}
+        _compile_loaded(compiled[name], files)
+        sizes[name] = _zip_tree(compiled[name], workdir / f"{name}-with-bytecode.zip")
+    with_bytecode = measure_cold(runs, 0, no_cache, compiled)
+    for name in zips:
+        with_bytecode[name].pop("_loaded_files", None)
+    return {"from_source": from_source, "with_bytecode": with_bytecode, "zipped_bytes_with_bytecode": sizes}
 
 
 # ---------------------------------------------------------------------------
@@ -376,16 +451,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     warm = results.get("warm")
     if warm:
-        cpu = warm["app"]["submission_cpu_ms"]
+        cpu = warm["submission"]["cpu_ms"]
         out.append({"target": "warm submission under 1 ms CPU", "value": _ms(cpu), "met": cpu < TARGET_WARM_MS})
-        calls = warm["app"]["calls_per_lead"]
+        calls = warm["submission"]["calls"]
         dynamo = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
         sns = sum(v for k, v in calls.items() if k.startswith("sns."))
-        sns_clients = warm["app"]["clients_first_request"].get("sns", 0)
+        sns_clients = warm["clients_preflight"].get("sns", 0) + warm["clients_first_post"].get("sns", 0)
         out.append(
             {
                 "target": "request path: one DynamoDB call, zero SNS calls",
-                "value": f"{dynamo:g} DynamoDB, {sns:g} SNS ({sns_clients} SNS clients)",
+                "value": f"{dynamo:g} DynamoDB, {sns:g} SNS, {sns_clients} SNS clients",
                 "met": dynamo == 1 and sns == 0 and sns_clients == 0,
             }
         )
@@ -427,24 +502,46 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("  modules loaded", str(a["modules"]), str(b["modules"]), ""))
     warm = results.get("warm")
     if warm:
-        a, b = warm["app"], warm["baseline"]
-        ratio = f"{warm['ratio']:.2f}x"
+        a, b, notice = warm["submission"], warm["baseline"], warm["notice"]
+        best = "{} (best round {})"
         rows += [
-            ("Warm CPU per submission (handler)", _ms(a["submission_cpu_ms"]), _ms(b["submission_cpu_ms"]), ratio),
-            ("Warm CPU per notice (notify_staff)", _ms(warm["notice_cpu_ms"]), "-", ""),
-            ("AWS calls per accepted lead", _calls(a["calls_per_lead"]), _calls(b["calls_per_lead"]), ""),
-            ("AWS calls per notice", _calls(warm["calls_per_notice"]), "-", ""),
-            ("AWS clients made by a first OPTIONS", _calls(warm["clients_preflight"]), "-", ""),
             (
-                "AWS clients made by the first POST",
-                _calls(a["clients_first_request"]),
-                _calls(b["clients_first_request"]),
+                "Warm CPU per submission (handler), median",
+                best.format(_ms(a["cpu_ms"]), _ms(a["best_round_ms"])),
+                best.format(_ms(b["cpu_ms"]), _ms(b["best_round_ms"])),
+                f"{warm['ratio']:.2f}x",
+            ),
+            (
+                "Warm CPU per notice (notify_staff), median",
+                best.format(_ms(notice["cpu_ms"]), _ms(notice["best_round_ms"])),
+                "-",
                 "",
             ),
+            ("AWS calls per accepted lead", _calls(a["calls"]), _calls(b["calls"]), ""),
+            ("AWS calls per notice", _calls(notice["calls"]), "-", ""),
+            ("AWS clients made by a first OPTIONS /leads", _calls(warm["clients_preflight"]), "-", ""),
+            (
+                "AWS clients made by the first POST /leads",
+                _calls(warm["clients_first_post"]),
+                _calls(warm["baseline_clients_first_post"]),
+                "",
+            ),
+            ("AWS clients made by the first notice", _calls(warm["clients_first_notice"]), "-", ""),
         ]
+    deployed = results.get("deployed_cold_start")
+    if deployed:
+        for key, label in (
+            ("from_source", "Cold start as deployed (zip, no bytecode), median"),
+            ("with_bytecode", "Cold start as deployed, bytecode in the zip"),
+        ):
+            a, b = deployed[key]["app"], deployed[key]["baseline"]
+            rows.append((label, _ms(a["cpu_median_ms"]), _ms(b["cpu_median_ms"]), f"{deployed[key]['ratio']:.2f}x"))
     pkg = results.get("package")
     if pkg:
         a, b = pkg["app"], pkg["baseline"]
+        if deployed:
+            with_pyc = deployed["zipped_bytes_with_bytecode"]
+            rows.append(("Deployment zip with bytecode, zipped", _mb(with_pyc["app"]), _mb(with_pyc["baseline"]), ""))
         rows += [
             ("Deployment zip, zipped", _mb(a["zipped_bytes"]), _mb(b["zipped_bytes"]), ""),
             ("Deployment zip, unzipped", _mb(a["unzipped_bytes"]), _mb(b["unzipped_bytes"]), ""),
@@ -500,7 +597,9 @@ def main(argv: list[str] | None = None) -> int:
     results["cold_start"] = measure_cold(args.runs, args.warmup, env)
     results["warm"] = measure_warm(args.iterations, env)
     if not args.no_package:
-        results["package"] = measure_package()
+        with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
+            results["package"], zips = measure_package(Path(tmp))
+            results["deployed_cold_start"] = measure_deployed_cold(zips, args.runs, env, Path(tmp))
     results["load_average_after"] = _load()
     results["targets"] = targets(results)
 

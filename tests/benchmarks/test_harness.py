@@ -33,8 +33,9 @@ def test_quick_run_measures_both_apps_and_counts_the_request_paths_aws_calls(tmp
     assert cold["baseline"]["calls"] == {"dynamodb.PutItem": 1}
     warm = results["warm"]
     # AND an accepted lead costs one DynamoDB call and no SNS call; a notice publishes once
-    assert warm["app"]["calls_per_lead"] == {"dynamodb.TransactWriteItems": 1.0}
-    assert warm["calls_per_notice"]["sns.Publish"] == 1.0
+    assert warm["submission"]["calls"] == {"dynamodb.TransactWriteItems": 1.0}
+    assert warm["notice"]["calls"]["sns.Publish"] == 1.0
+    assert warm["baseline"]["calls"] == {"dynamodb.PutItem": 1.0}
     # AND the browser's CORS preflight creates no AWS client at all
     assert warm["clients_preflight"] == {}
     assert {t["target"] for t in results["targets"]} >= {"request path: one DynamoDB call, zero SNS calls"}
