@@ -52,6 +52,22 @@ Service = Literal["ketamine_infusion", "ketamine_assisted_psychotherapy", "consu
 Treatment = Literal["therapy", "ssri_snri", "other_medication", "tms", "esketamine", "none"]
 
 
+# The visitor's own answers, stored on a lead as given (after validation).
+ANSWER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "preferred_contact",
+    "best_time",
+    "service",
+    "tried_treatments",
+    "message",
+)
+# Where the visitor came from, stored under the lead's `source`.
+SOURCE_FIELDS = ("source_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None

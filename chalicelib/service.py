@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.leads import LeadSubmission, Status, new_lead_id, validate_submission
+from chalicelib.leads import ANSWER_FIELDS, SOURCE_FIELDS, LeadSubmission, Status, new_lead_id, validate_submission
 from chalicelib.logs import log_event
 from chalicelib.screening import CRISIS_RESOURCES, spam_reasons, suggests_crisis
 from chalicelib.settings import Settings
@@ -263,25 +263,8 @@ def _lead_record(
     # the crisis list costs staff one call back, while a person in crisis
     # filed as spam might never hear from anyone. The reasons are still kept.
     spam = bool(reasons) and not crisis
-    fields = sub.model_dump(
-        mode="json",
-        include={
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "preferred_contact",
-            "best_time",
-            "service",
-            "tried_treatments",
-            "message",
-        },
-    )
-    source = sub.model_dump(
-        mode="json",
-        include={"source_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"},
-        exclude_none=True,
-    )
+    fields = sub.model_dump(mode="json", include=set(ANSWER_FIELDS))
+    source = sub.model_dump(mode="json", include=set(SOURCE_FIELDS), exclude_none=True)
     record: dict[str, Any] = {
         "pk": f"LEAD#{lead_id}",
         "sk": "LEAD",

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from chalicelib.leads import Status, is_lead_id
+from chalicelib.leads import ANSWER_FIELDS, SOURCE_FIELDS, Status, is_lead_id
 from chalicelib.service import WORK_STATUSES, Deps, iso
 from chalicelib.settings import Settings
 from chalicelib.store import LeadNotFound, LeadStore, StatusConflict, StorageUnavailable
@@ -88,28 +88,14 @@ CSV_COLUMNS = (
     "created_at",
     "status",
     "priority",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "preferred_contact",
-    "best_time",
-    "service",
-    "tried_treatments",
-    "message",
+    *ANSWER_FIELDS,
     "consent_contact",
     "consent_text",
     "consent_notice_version",
     "consent_at",
     "consent_ip",
     "consent_user_agent",
-    "source_page",
-    "referrer",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
+    *SOURCE_FIELDS,
     "notice_state",
     "notice_sent_at",
     "updated_at",
@@ -503,15 +489,7 @@ def render_lead(lead: dict[str, Any]) -> str:
         "priority",
         "created_at",
         "updated_at",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "preferred_contact",
-        "best_time",
-        "service",
-        "tried_treatments",
-        "message",
+        *ANSWER_FIELDS,
         "consent",
         "source",
         "notice_state",
