@@ -103,7 +103,9 @@ def aws() -> Iterator[Stack]:
     """moto for every AWS call, with the stack deployed from infra/stack.yaml."""
     from moto import mock_aws
 
-    with mock_aws():
+    from scripts.emulator import quick_moto_transactions
+
+    with mock_aws(), quick_moto_transactions():
         yield deploy_stack()
 
 
@@ -140,6 +142,16 @@ def deps(aws: Stack):  # type: ignore[no-untyped-def]
     runtime.use(built)
     yield built
     runtime.reset()
+
+
+@pytest.fixture
+def clock(deps):  # type: ignore[no-untyped-def]
+    """The service's clock, moved only by the test."""
+    from tests.reliability.support import Clock
+
+    moved = Clock()
+    deps.clock = moved
+    return moved
 
 
 @pytest.fixture

@@ -1,28 +1,8 @@
-"""Fixtures of the abuse suite: a movable clock and a moto that keeps up with many requests."""
+"""Helpers of the abuse suite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-from scripts.emulator import quick_moto_transactions
-from tests.reliability.support import Clock
-
-
-@pytest.fixture(autouse=True)
-def _quick_moto() -> Iterator[None]:
-    with quick_moto_transactions():
-        yield
-
-
-@pytest.fixture
-def clock(deps: Any) -> Clock:
-    """The service's clock, moved only by the test."""
-    moved = Clock()
-    deps.clock = moved
-    return moved
 
 
 def assert_problem(answer: Any, status: int) -> dict[str, Any]:

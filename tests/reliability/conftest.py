@@ -1,28 +1,12 @@
-"""Fixtures of the reliability suite: a movable clock, an SNS that can go down, a quick moto."""
+"""Fixtures of the reliability suite: an SNS that can go down."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from scripts.emulator import quick_moto_transactions
-from tests.reliability.support import REGION, Clock, Fault, aws_error
-
-
-@pytest.fixture(autouse=True)
-def _quick_moto() -> Iterator[None]:
-    with quick_moto_transactions():
-        yield
-
-
-@pytest.fixture
-def clock(deps: Any) -> Clock:
-    """The service's clock, moved only by the test."""
-    moved = Clock()
-    deps.clock = moved
-    return moved
+from tests.reliability.support import REGION, Fault, aws_error
 
 
 def connection_refused(_: int) -> Any:
