@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -144,6 +142,10 @@ class LeadSubmission(BaseModel):
     def _valid_email(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        # Imported here: the notice and sweeper functions load this module too,
+        # and never validate an address or a number.
+        from email_validator import EmailNotValidError, validate_email
+
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError:
@@ -154,6 +156,8 @@ class LeadSubmission(BaseModel):
     def _valid_phone(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        import phonenumbers
+
         region = (info.context or {}).get("phone_region", "US")
         try:
             number = phonenumbers.parse(value, region)
