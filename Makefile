@@ -45,7 +45,7 @@ bench: setup
 	$(PY) -m benchmarks.run
 
 # Point a stage at its deployed infra/ stack (docs/deploy.md): writes the stage's
-# settings into .chalice/config.json and its IAM policy .chalice/policy-$(STAGE).json.
+# settings into .chalice/config.json and one IAM policy per function .chalice/policy-$(STAGE)-<function>.json.
 # make configure STAGE=prod [STACK=next-steps-prod] [ORIGINS=https://www.clinic.example]
 STAGE ?= dev
 STACK ?= next-steps-$(STAGE)

@@ -1,14 +1,16 @@
 """`make configure`: point a Chalice stage at its deployed infra/ stack.
 
 Reads the outputs of the stage's CloudFormation stack (infra/stack.yaml) and
-writes two files the next `chalice deploy --stage <stage>` uses:
+writes the files the next `chalice deploy --stage <stage>` uses:
 
 - .chalice/config.json: the stage's LEADS_TABLE, STAFF_TOPIC_ARN and
   LEADS_STREAM_ARN (and ALLOWED_ORIGINS / THANK_YOU_URL when given); every
   other setting of the stage is kept as it is.
-- .chalice/policy-<stage>.json: the IAM policy of the app's functions, with
-  exactly the DynamoDB, SNS, KMS and CloudWatch Logs actions they call, on the
-  stack's resources only (no wildcard action, no wildcard on data).
+- .chalice/policy-<stage>-<handler>.json, one per Lambda function
+  (api_handler, notify_staff, sweeper): that function's IAM policy, with
+  exactly the DynamoDB, SNS, KMS and CloudWatch Logs actions it calls, on the
+  stack's resources only (no wildcard action, no wildcard on data). Chalice
+  gives each function its own role with its own policy.
 
 AWS credentials, region and AWS_ENDPOINT_URL come from the usual AWS_*
 variables (or --region).
@@ -122,7 +124,9 @@ def stage_settings(
     stages = new.setdefault("stages", {})
     stage_config = stages.setdefault(stage, {"api_gateway_stage": "api"})
     stage_config["autogen_policy"] = False
-    stage_config["iam_policy_file"] = f"policy-{stage}.json"
+    # Each function names its own policy file (see function_settings); a
+    # stage-wide file would be the policy of any function not named there.
+    stage_config.pop("iam_policy_file", None)
     env = stage_config.setdefault("environment_variables", {})
     env["STAGE"] = stage
     env["LEADS_TABLE"] = outputs.table_name
@@ -135,11 +139,11 @@ def stage_settings(
     return new
 
 
-def function_names(project_dir: Path, config: dict[str, Any], stage: str) -> list[str]:
-    """The Lambda function names `chalice deploy --stage <stage>` gives the app's handlers.
+def function_names(project_dir: Path, config: dict[str, Any], stage: str) -> dict[str, str]:
+    """Each of the app's handlers (its name in app.py) -> the Lambda function name `chalice deploy` gives it.
 
     Asks Chalice itself (its application graph), so a handler added to app.py
-    gets its log group in the policy the next time the stage is configured.
+    is found the next time the stage is configured.
     """
     from chalice.cli.factory import CLIFactory
     from chalice.deploy import models
@@ -151,92 +155,131 @@ def function_names(project_dir: Path, config: dict[str, Any], stage: str) -> lis
 
     chalice_config = _Factory(str(project_dir)).create_config_obj(chalice_stage_name=stage)
     application = ApplicationGraphBuilder().build(chalice_config, stage)
-    names = sorted(
-        resource.function_name
+    names = {
+        resource.resource_name: resource.function_name
         for resource in DependencyBuilder().build_dependencies(application)
         if isinstance(resource, models.LambdaFunction)
-    )
+    }
     if not names:
         raise ConfigureError("app.py defines no Lambda functions")
-    return names
+    return dict(sorted(names.items()))
 
 
-def build_policy(outputs: StackOutputs, functions: Sequence[str]) -> dict[str, Any]:
-    """The app's IAM policy: each action its functions call, on the stack's resources only.
+def policy_file(stage: str, handler: str) -> str:
+    """The name, in .chalice/, of one function's policy for a stage."""
+    return f"policy-{stage}-{handler}.json"
 
-    - API (POST /leads): one TransactWriteItems per lead, made of a Put of the
-      lead and its guards and Updates of the rate counters (IAM authorises a
-      transaction by its PutItem/UpdateItem parts); GetItem to read a guard.
-    - notify_staff / sweeper: UpdateItem to claim and record notices, Query on
-      the two indexes, sns:Publish to the staff topic; the stream is read by
-      Lambda's event source mapping with the function's role.
-    - The table, its stream and the topic are encrypted with the stack's key.
-    - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,
-      never with this role.
-    """
-    arn = f"arn:{outputs.partition}"
-    log_groups = [f"{arn}:logs:{outputs.region}:{outputs.account}:log-group:/aws/lambda/{name}:*" for name in functions]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadAndUpdateLeads",
-                "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                "Resource": [outputs.table_arn],
-            },
-            {
-                # New items are only ever written inside the lead transaction,
-                # each with a condition, never by a bare PutItem.
-                "Sid": "StoreNewLeadsInOneTransaction",
-                "Effect": "Allow",
-                "Action": ["dynamodb:PutItem"],
-                "Resource": [outputs.table_arn],
-                "Condition": {"ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}},
-            },
-            {
-                "Sid": "FindOwedNoticesAndFollowUps",
-                "Effect": "Allow",
-                "Action": ["dynamodb:Query"],
-                "Resource": [outputs.status_index_arn, outputs.notice_index_arn],
-            },
-            {
-                "Sid": "ReadLeadStream",
-                "Effect": "Allow",
-                "Action": [
+
+def function_settings(config: dict[str, Any], stage: str, handlers: Sequence[str]) -> dict[str, Any]:
+    """config with each handler of the stage pointed at its own policy file (its other settings kept)."""
+    functions = config["stages"][stage].setdefault("lambda_functions", {})
+    for handler in handlers:
+        functions.setdefault(handler, {})["iam_policy_file"] = policy_file(stage, handler)
+    return config
+
+
+def _statement(
+    sid: str, actions: list[str], resources: list[str], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _key_through(outputs: StackOutputs, sid: str, services: Sequence[str]) -> dict[str, Any]:
+    """kms:Decrypt/GenerateDataKey on the stage's key, only when a service uses it for the function."""
+    return _statement(
+        sid,
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        [outputs.key_arn],
+        {"StringEquals": {"kms:ViaService": [f"{service}.{outputs.region}.amazonaws.com" for service in services]}},
+    )
+
+
+def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, Any]]:
+    """What one handler calls (chalicelib/service.py and store.py), on the stack's resources."""
+    table = [outputs.table_arn]
+    publish = _statement("PublishStaffNotices", ["sns:Publish"], [outputs.topic_arn])
+    claim = _statement("ClaimAndRecordNotices", ["dynamodb:UpdateItem"], table)
+    if handler == "api_handler":
+        return [
+            # A new lead, its idempotency and duplicate guards (Put) and the
+            # rate counters (Update) are written in one conditional
+            # TransactWriteItems; IAM authorises a transaction by its parts,
+            # and the API writes nothing outside it.
+            _statement(
+                "StoreNewLeadsInOneTransaction",
+                ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                table,
+                {"ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}},
+            ),
+            # A replay's first answer, when the cancelled transaction did not
+            # hand back the guard item.
+            _statement("ReadReplayedAnswer", ["dynamodb:GetItem"], table),
+            _key_through(outputs, "UseKeyThroughTable", ["dynamodb"]),
+        ]
+    if handler == "notify_staff":
+        return [
+            # Lambda's event source mapping reads the stream with this role.
+            _statement(
+                "ReadLeadStream",
+                [
                     "dynamodb:DescribeStream",
                     "dynamodb:GetRecords",
                     "dynamodb:GetShardIterator",
                     "dynamodb:ListStreams",
                 ],
-                "Resource": [outputs.stream_arn],
-            },
-            {
-                "Sid": "PublishStaffNotices",
-                "Effect": "Allow",
-                "Action": ["sns:Publish"],
-                "Resource": [outputs.topic_arn],
-            },
-            {
-                "Sid": "UseKeyThroughTableAndTopic",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": [outputs.key_arn],
-                "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": [
-                            f"dynamodb.{outputs.region}.amazonaws.com",
-                            f"sns.{outputs.region}.amazonaws.com",
-                        ]
-                    }
-                },
-            },
-            {
-                "Sid": "WriteOwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": log_groups,
-            },
+                [outputs.stream_arn],
+            ),
+            claim,
+            publish,
+            _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
+        ]
+    if handler == "sweeper":
+        return [
+            _statement(
+                "FindOwedNoticesAndFollowUps",
+                ["dynamodb:Query"],
+                [outputs.status_index_arn, outputs.notice_index_arn],
+            ),
+            claim,
+            publish,
+            _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
+        ]
+    raise ConfigureError(
+        f"app.py has a handler {handler} this script grants nothing yet; "
+        "add what it calls to scripts/configure_stage.py (_handler_statements)"
+    )
+
+
+def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dict[str, Any]:
+    """One function's IAM policy: each action it calls, on the stack's resources only.
+
+    - api_handler (POST /leads): one TransactWriteItems per lead (Put of the
+      lead and its guards, Updates of the rate counters), GetItem to read a
+      replay's first answer; the key through DynamoDB. No Query, no stream,
+      no sns:Publish.
+    - notify_staff: reads the table's stream, UpdateItem to claim and record
+      a notice, sns:Publish to the staff topic.
+    - sweeper: Query on the two indexes, UpdateItem to claim notices and
+      reminders, sns:Publish to the staff topic.
+    - Each writes its own log group only. The table, its stream and the topic
+      are encrypted with the stack's key.
+    - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,
+      never with these roles.
+    """
+    arn = f"arn:{outputs.partition}"
+    log_group = f"{arn}:logs:{outputs.region}:{outputs.account}:log-group:/aws/lambda/{function_name}:*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            *_handler_statements(outputs, handler),
+            _statement(
+                "WriteOwnLogs",
+                ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                [log_group],
+            ),
         ],
     }
 
@@ -255,8 +298,8 @@ def configure(
     region: str | None = None,
     allowed_origins: str | None = None,
     thank_you_url: str | None = None,
-) -> tuple[Path, Path]:
-    """Write the stage's settings and policy from the stack; return the two paths written."""
+) -> tuple[Path, list[Path]]:
+    """Write the stage's settings and its functions' policies from the stack; return the paths written."""
     config_path = project_dir / ".chalice" / "config.json"
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -264,11 +307,20 @@ def configure(
         raise ConfigureError(f"cannot read {config_path}: {exc}") from exc
     outputs = read_stack(stack_name, region)
     new_config = stage_settings(config, stage, outputs, allowed_origins, thank_you_url)
-    policy = build_policy(outputs, function_names(project_dir, new_config, stage))
-    policy_path = project_dir / ".chalice" / new_config["stages"][stage]["iam_policy_file"]
-    _write_json(policy_path, policy)
+    functions = function_names(project_dir, new_config, stage)
+    policies = {
+        policy_file(stage, handler): build_policy(outputs, handler, name) for handler, name in functions.items()
+    }
+    new_config = function_settings(new_config, stage, list(functions))
+    policy_paths = []
+    for name, policy in policies.items():
+        _write_json(project_dir / ".chalice" / name, policy)
+        policy_paths.append(project_dir / ".chalice" / name)
     _write_json(config_path, new_config)
-    return config_path, policy_path
+    # The stage-wide policy an earlier version wrote: Chalice would give it to
+    # any function without a file of its own, so it must not linger.
+    (project_dir / ".chalice" / f"policy-{stage}.json").unlink(missing_ok=True)
+    return config_path, policy_paths
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stack_name = args.stack or f"next-steps-{args.stage}"
     try:
-        config_path, policy_path = configure(
+        config_path, policy_paths = configure(
             args.stage, stack_name, args.project_dir, args.region, args.allowed_origins, args.thank_you_url
         )
     except ConfigureError as exc:
@@ -291,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"Stage {args.stage} now uses stack {stack_name}.")
     print(f"  wrote {config_path}")
-    print(f"  wrote {policy_path}")
+    for policy_path in policy_paths:
+        print(f"  wrote {policy_path}")
     print(f"Next: chalice deploy --stage {args.stage}")
     return 0
 

@@ -25,6 +25,7 @@ BIN = Path(sys.executable).parent
 TEMPLATE = ROOT / "infra" / "stack.yaml"
 STAGE = "dev"
 STACK = f"next-steps-{STAGE}"
+HANDLERS = ("api_handler", "notify_staff", "sweeper")
 
 
 def template() -> dict[str, Any]:
@@ -101,8 +102,9 @@ class Project:
         data: dict[str, Any] = json.loads((self.path / ".chalice" / "config.json").read_text())
         return data
 
-    def policy(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.path / ".chalice" / f"policy-{STAGE}.json").read_text())
+    def policy(self, handler: str) -> dict[str, Any]:
+        """The policy `make configure` wrote for one of the app's functions (api_handler, notify_staff, sweeper)."""
+        data: dict[str, Any] = json.loads((self.path / ".chalice" / f"policy-{STAGE}-{handler}.json").read_text())
         return data
 
     def chalice(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REGION
-from tests.deploy.conftest import BIN, STAGE, TEMPLATE, Project, run, template
+from tests.deploy.conftest import BIN, HANDLERS, STAGE, TEMPLATE, Project, run, template
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
 
@@ -31,7 +31,7 @@ def test_infra_template_passes_cfn_lint() -> None:
     assert lint(TEMPLATE) == []
 
 
-def test_chalice_package_passes_cfn_lint_fits_lambda_and_carries_the_generated_policy(
+def test_chalice_package_passes_cfn_lint_fits_lambda_and_gives_each_function_its_own_role_and_policy(
     project: Project, tmp_path: Path
 ) -> None:
     out = tmp_path / "package"
@@ -50,11 +50,19 @@ def test_chalice_package_passes_cfn_lint_fits_lambda_and_carries_the_generated_p
     assert not [n for n in names if n.split("/")[0] in {"boto3", "botocore", "moto", "tests", "pytest", ".chalice"}]
 
     sam = json.loads((out / "sam.json").read_text())
-    roles = {k: v for k, v in sam["Resources"].items() if v["Type"] == "AWS::IAM::Role"}
-    assert roles
-    for role in roles.values():
-        [policy] = role["Properties"]["Policies"]
-        assert policy["PolicyDocument"] == project.policy()
+    resources = sam["Resources"]
+    functions = {
+        v["Properties"]["Handler"].removeprefix("app."): v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(functions) == {"app", "notify_staff", "sweeper"}
+    role_of = {("api_handler" if name == "app" else name): f["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
+    assert len(set(role_of.values())) == len(HANDLERS)  # one role per function
+    assert {k for k, v in resources.items() if v["Type"] == "AWS::IAM::Role"} == set(role_of.values())
+    for handler in HANDLERS:
+        [policy] = resources[role_of[handler]]["Properties"]["Policies"]
+        assert policy["PolicyDocument"] == project.policy(handler)
 
 
 def deployed(project: Project) -> dict[str, Any]:
@@ -82,15 +90,18 @@ def test_chalice_deploy_redeploy_and_delete_keep_the_leads(project: Project) -> 
         f"{app_name}-{STAGE}-notify_staff",  # the names the handler-error alarms watch
         f"{app_name}-{STAGE}-sweeper",
     }
-    for function in functions.values():
+    for handler, function in functions.items():
         env = function["Environment"]["Variables"]
         assert env["LEADS_TABLE"] == outputs["TableName"]
         assert env["STAFF_TOPIC_ARN"] == outputs["TopicArn"]
         assert env["LEADS_STREAM_ARN"] == outputs["StreamArn"]
+        # Each function runs with a role of its own, holding only its own policy.
         role_name = function["Role"].rsplit("/", 1)[1]
         [policy_name] = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
         document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-        assert document == project.policy()
+        assert document == project.policy(handler)
+    assert len({f["Role"] for f in functions.values()}) == len(functions)
+    assert "sns:Publish" not in json.dumps(project.policy("api_handler"))
 
     [mapping] = lam.list_event_source_mappings(FunctionName=functions["notify_staff"]["FunctionArn"])[
         "EventSourceMappings"

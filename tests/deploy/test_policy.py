@@ -13,7 +13,7 @@ import pytest
 import app as _app  # noqa: F401 - the app under test is this checkout's, whatever project dir is configured
 from scripts import configure_stage
 from tests.conftest import ROOT, Stack, post, pump, valid_lead
-from tests.deploy.conftest import copy_project
+from tests.deploy.conftest import HANDLERS, copy_project
 
 DATA_SERVICES = ("dynamodb:", "sns:", "kms:")
 
@@ -41,9 +41,23 @@ def configured(aws: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return project
 
 
-def _policy(project: Path, stage: str = "dev") -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((project / ".chalice" / f"policy-{stage}.json").read_text())
+def _policy(project: Path, handler: str, stage: str = "dev") -> dict[str, Any]:
+    """The policy file the stage's config.json names for one function."""
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    name = config["stages"][stage]["lambda_functions"][handler]["iam_policy_file"]
+    data: dict[str, Any] = json.loads((project / ".chalice" / name).read_text())
     return data
+
+
+def _actions(policy: dict[str, Any]) -> set[str]:
+    return {a for s in policy["Statement"] for a in s["Action"]}
+
+
+def _stack_outputs() -> dict[str, str]:
+    import boto3
+
+    stack = boto3.client("cloudformation").describe_stacks(StackName="next-steps-test")["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
 
 
 def test_wildcard_check_catches_wildcards() -> None:
@@ -54,43 +68,100 @@ def test_wildcard_check_catches_wildcards() -> None:
     assert not wildcard_grants({"Statement": [{"Action": ["sns:Publish"], "Resource": ["arn:aws:sns:r:1:t"]}]})
 
 
-def test_generated_policy_has_no_wildcard_and_names_only_the_stacks_resources(configured: Path, aws: Stack) -> None:
-    policy = _policy(configured)
-    assert wildcard_grants(policy) == []
-    import boto3
+def test_each_function_gets_its_own_policy_without_wildcards_on_the_stacks_resources_only(
+    configured: Path, aws: Stack
+) -> None:
+    outputs = _stack_outputs()
+    written = sorted(p.name for p in (configured / ".chalice").glob("policy-*.json"))
+    assert written == [f"policy-dev-{handler}.json" for handler in HANDLERS]
+    resources: dict[str, set[str]] = {}
+    for handler in HANDLERS:
+        policy = _policy(configured, handler)
+        assert wildcard_grants(policy) == []
+        resources[handler] = {
+            r
+            for s in policy["Statement"]
+            if any(a.startswith(DATA_SERVICES) for a in s["Action"])
+            for r in s["Resource"]
+        }
+        # Erasing a lead and the staff CLI run with staff credentials, never as the app.
+        assert not {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem"} & _actions(policy)
+    table, key, topic, stream = (outputs[k] for k in ("TableArn", "KeyArn", "TopicArn", "StreamArn"))
+    assert resources == {
+        "api_handler": {table, key},
+        "notify_staff": {table, stream, topic, key},
+        "sweeper": {table, outputs["StatusIndexArn"], outputs["NoticeIndexArn"], topic, key},
+    }
+    # Each function writes its own log group, and no other.
+    logs = {
+        handler: [
+            r for s in _policy(configured, handler)["Statement"] if s["Sid"] == "WriteOwnLogs" for r in s["Resource"]
+        ]
+        for handler in HANDLERS
+    }
+    assert logs == {
+        "api_handler": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/next-steps-dev:*"],
+        "notify_staff": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/next-steps-dev-notify_staff:*"],
+        "sweeper": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/next-steps-dev-sweeper:*"],
+    }
 
-    outputs = {
-        o["OutputKey"]: o["OutputValue"]
-        for o in boto3.client("cloudformation").describe_stacks(StackName="next-steps-test")["Stacks"][0]["Outputs"]
+
+def test_the_api_cannot_publish_read_the_stream_query_or_write_outside_the_lead_transaction(
+    configured: Path, aws: Stack
+) -> None:
+    """A flaw in the public endpoint cannot send staff notices, read every lead off the stream or list leads."""
+    policy = _policy(configured, "api_handler")
+    actions = _actions(policy)
+    assert not [a for a in actions if a.startswith("sns:")]
+    stream_actions = {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
     }
-    data_resources = {
-        r for s in policy["Statement"] if any(a.startswith(DATA_SERVICES) for a in s["Action"]) for r in s["Resource"]
-    }
-    assert data_resources == {
-        outputs[k] for k in ("TableArn", "StatusIndexArn", "NoticeIndexArn", "StreamArn", "TopicArn", "KeyArn")
-    }
-    actions = {a for s in policy["Statement"] for a in s["Action"]}
-    # Erasing a lead and the staff CLI run with staff credentials, never as the app.
-    assert not {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem"} & actions
-    logs = [s for s in policy["Statement"] if s["Action"][0].startswith("logs:")]
-    assert [r for s in logs for r in s["Resource"]] == [
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/next-steps-dev:*",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/next-steps-dev-notify_staff:*",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/next-steps-dev-sweeper:*",
-    ]
+    assert not stream_actions & actions
+    assert "dynamodb:Query" not in actions
+    stream = _stack_outputs()["StreamArn"]
+    assert not [r for s in policy["Statement"] for r in s["Resource"] if fnmatchcase(stream, r)]
+    table = _stack_outputs()["TableArn"]
+    for action in ("dynamodb:PutItem", "dynamodb:UpdateItem"):
+        assert _allows(policy, action, table, "TransactWriteItems")
+        assert not _allows(policy, action, table, None)
+    # The key only through DynamoDB, never through SNS.
+    [kms] = [s for s in policy["Statement"] if s["Action"][0].startswith("kms:")]
+    assert kms["Condition"]["StringEquals"]["kms:ViaService"] == ["dynamodb.us-east-1.amazonaws.com"]
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_committed_stage_policies_have_no_wildcard_and_grant_what_the_generator_grants(stage: str) -> None:
-    committed = _policy(ROOT, stage)
-    assert wildcard_grants(committed) == []
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
+    assert config["autogen_policy"] is False
+    # No stage-wide file: Chalice would hand it to any function without one of its own.
+    assert "iam_policy_file" not in config
+    assert set(config["lambda_functions"]) == set(HANDLERS)
+    assert not (ROOT / ".chalice" / f"policy-{stage}.json").exists()
     example = configure_stage.StackOutputs.from_outputs(
         {key: f"arn:aws:dynamodb:us-east-1:123456789012:table/x/{key}" for key in configure_stage.REQUIRED_OUTPUTS}
     )
-    generated = configure_stage.build_policy(example, ["f"])
-    assert [(s["Sid"], s["Action"]) for s in committed["Statement"]] == [
-        (s["Sid"], s["Action"]) for s in generated["Statement"]
-    ]
+    for handler in HANDLERS:
+        committed = _policy(ROOT, handler, stage)
+        assert wildcard_grants(committed) == []
+        generated = configure_stage.build_policy(example, handler, "f")
+        assert [(s["Sid"], s["Action"]) for s in committed["Statement"]] == [
+            (s["Sid"], s["Action"]) for s in generated["Statement"]
+        ]
+        assert all(
+            f"next-steps-{stage}" in r for s in committed["Statement"] for r in s["Resource"] if ":key/" not in r
+        )
+
+
+def test_configure_refuses_a_handler_it_has_no_policy_for() -> None:
+    """A handler added to app.py gets nothing until someone says what it calls (Chalice has no fallback file)."""
+    example = configure_stage.StackOutputs.from_outputs(
+        {key: f"arn:aws:dynamodb:us-east-1:123456789012:table/x/{key}" for key in configure_stage.REQUIRED_OUTPUTS}
+    )
+    with pytest.raises(configure_stage.ConfigureError, match="handler exporter"):
+        configure_stage.build_policy(example, "exporter", "next-steps-dev-exporter")
 
 
 def test_configure_sets_the_stage_to_the_stack_and_keeps_every_other_setting(configured: Path, aws: Stack) -> None:
@@ -102,7 +173,10 @@ def test_configure_sets_the_stage_to_the_stack_and_keeps_every_other_setting(con
     assert env["LEADS_STREAM_ARN"] == aws.stream_arn
     assert env["STAGE"] == "dev"
     assert after["stages"]["dev"]["autogen_policy"] is False
-    assert after["stages"]["dev"]["iam_policy_file"] == "policy-dev.json"
+    assert "iam_policy_file" not in after["stages"]["dev"]
+    assert after["stages"]["dev"]["lambda_functions"] == {
+        handler: {"iam_policy_file": f"policy-dev-{handler}.json"} for handler in HANDLERS
+    }
     changed = {"LEADS_TABLE", "STAFF_TOPIC_ARN", "LEADS_STREAM_ARN", "STAGE"}
     old_env = before["stages"]["dev"]["environment_variables"]
     assert {k: v for k, v in env.items() if k not in changed} == {k: v for k, v in old_env.items() if k not in changed}
@@ -118,9 +192,12 @@ def test_configure_adds_a_new_stage_with_its_own_policy(aws: Stack, tmp_path: Pa
     args = ["--stage", "staging", "--stack", "next-steps-test", "--project-dir", str(project)]
     assert configure_stage.main([*args, "--allowed-origins", "https://staging.clinic.example"]) == 0
     stage = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["staging"]
-    assert stage["iam_policy_file"] == "policy-staging.json"
+    assert {h: f["iam_policy_file"] for h, f in stage["lambda_functions"].items()} == {
+        handler: f"policy-staging-{handler}.json" for handler in HANDLERS
+    }
     assert stage["environment_variables"]["ALLOWED_ORIGINS"] == "https://staging.clinic.example"
-    assert wildcard_grants(_policy(project, "staging")) == []
+    for handler in HANDLERS:
+        assert wildcard_grants(_policy(project, handler, "staging")) == []
 
 
 def test_configure_refuses_a_stack_that_is_not_there_and_changes_nothing(
@@ -131,7 +208,7 @@ def test_configure_refuses_a_stack_that_is_not_there_and_changes_nothing(
     assert configure_stage.main(["--stage", "dev", "--stack", "no-such-stack", "--project-dir", str(project)]) == 1
     assert "cannot read stack no-such-stack" in capsys.readouterr().err
     assert (project / ".chalice" / "config.json").read_text() == before
-    assert not (project / ".chalice" / "policy-dev.json").exists()
+    assert not list((project / ".chalice").glob("policy-*.json"))
 
 
 # ---------------------------------------------------------------------------
@@ -176,20 +253,23 @@ def _allows(policy: dict[str, Any], action: str, resource: str, enclosing: str |
     return False
 
 
-def test_policy_allows_every_call_the_functions_make_and_nothing_more(
+def test_each_policy_allows_every_call_its_function_makes_and_nothing_more(
     configured: Path, aws: Stack, deps: Any, client: Any
 ) -> None:
-    """Run the API, the stream handler and the sweeper through their busy paths, recording each AWS call."""
+    """Run the API, the stream handler and the sweeper through their busy paths, recording each AWS call by function."""
     import boto3
 
     from chalicelib.notices import SnsPublisher
     from chalicelib.store import LeadStore
 
-    calls: list[tuple[str, str, dict[str, Any]]] = []
+    running = ["api_handler"]
+    calls: dict[str, list[tuple[str, str, dict[str, Any]]]] = {handler: [] for handler in HANDLERS}
     session = boto3.session.Session(region_name="us-east-1")
     session.events.register(
         "provide-client-params",
-        lambda params, model, **kw: calls.append((model.service_model.endpoint_prefix, model.name, dict(params))),
+        lambda params, model, **kw: calls[running[0]].append(
+            (model.service_model.endpoint_prefix, model.name, dict(params))
+        ),
     )
     deps.store = LeadStore(session.client("dynamodb"), aws.table)
     deps.publisher_factory = lambda: SnsPublisher(session.client("sns"), aws.topic_arn)
@@ -201,22 +281,36 @@ def test_policy_allows_every_call_the_functions_make_and_nothing_more(
     first = post(client, body, {"Idempotency-Key": "k-1"})
     assert post(client, body, {"Idempotency-Key": "k-1"}).headers.get("Idempotent-Replayed") == "true"
     assert post(client, valid_lead(first_name="Rowan", email="rowan@example.org")).status_code == 201
-    pump(client, aws)  # notify_staff: claim, publish, record
+    running[0] = "notify_staff"
+    pump(client, aws)  # claim, publish, record
+    running[0] = "sweeper"
     client.lambda_.invoke("sweeper", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, []))
     assert first.status_code == 201
     assert len(aws.notices()) >= 3  # two new-lead notices and at least one follow-up reminder
 
-    policy = _policy(configured)
-    arns = {aws.table: policy["Statement"][0]["Resource"][0]}
-    made = {request for call in calls for request in _requests(call, arns)}
-    assert [r for r in made if not _allows(policy, *r)] == []
-
-    granted = {
-        a
-        for s in policy["Statement"]
-        for a in s["Action"]
-        if a.startswith(("sns:", "dynamodb:")) and s["Sid"] != "ReadLeadStream"
-    }
-    # GetItem reads a replay's first answer only if DynamoDB did not hand back the guard item
-    # with the cancelled transaction; the store falls back to it.
-    assert granted - {action for action, _, _ in made} <= {"dynamodb:GetItem"}
+    arns = {aws.table: _stack_outputs()["TableArn"]}
+    for handler in HANDLERS:
+        policy = _policy(configured, handler)
+        made = {request for call in calls[handler] for request in _requests(call, arns)}
+        assert made, handler
+        assert [r for r in made if not _allows(policy, *r)] == [], handler
+        # The stream is read by Lambda's event source mapping, not by the code.
+        granted = {
+            a
+            for s in policy["Statement"]
+            for a in s["Action"]
+            if a.startswith(("sns:", "dynamodb:")) and s["Sid"] != "ReadLeadStream"
+        }
+        # GetItem reads a replay's first answer only if DynamoDB did not hand back the guard item
+        # with the cancelled transaction; the store falls back to it.
+        unused = {"dynamodb:GetItem"} if handler == "api_handler" else set()
+        assert granted - {action for action, _, _ in made} <= unused, handler
+        # Nothing is granted on a resource the function never touches (the stream aside).
+        touched = {resource for _, resource, _ in made}
+        data_resources = {
+            r
+            for s in policy["Statement"]
+            if s["Sid"] != "ReadLeadStream" and s["Action"][0].startswith(("sns:", "dynamodb:"))
+            for r in s["Resource"]
+        }
+        assert data_resources <= touched, handler
