@@ -289,7 +289,7 @@ def measure_warm(iterations: int, env: dict[str, str], rounds: int = 10) -> dict
 
 
 def _copy_project(source: Path, dest: Path) -> None:
-    """Copy what Chalice packages; a missing stage policy file gets a placeholder (not in the zip)."""
+    """Copy what Chalice packages; a missing policy file gets a placeholder (policies are not in the zip)."""
     dest.mkdir(parents=True)
     for name in ("app.py", "requirements.txt"):
         if (source / name).exists():
@@ -299,8 +299,12 @@ def _copy_project(source: Path, dest: Path) -> None:
             shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(source / ".chalice", dest / ".chalice", ignore=shutil.ignore_patterns("deployments", "deployed"))
     stage = json.loads((dest / ".chalice" / "config.json").read_text()).get("stages", {}).get(STAGE, {})
+    scopes = [stage, *stage.get("lambda_functions", {}).values()]
+    names = {scope["iam_policy_file"] for scope in scopes if "iam_policy_file" in scope}
     if stage.get("autogen_policy") is False:
-        policy = dest / ".chalice" / stage.get("iam_policy_file", f"policy-{STAGE}.json")
+        names.add(stage.get("iam_policy_file", f"policy-{STAGE}.json"))
+    for name in names:
+        policy = dest / ".chalice" / name
         if not policy.exists():
             policy.write_text('{"Version": "2012-10-17", "Statement": []}')
 
