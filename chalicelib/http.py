@@ -219,7 +219,7 @@ def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[st
         headers["Idempotent-Replayed"] = "true"
     if not is_form:
         headers["Content-Type"] = "application/json"
-        return _response(json.dumps(result.body), 201, headers)
+        return _response(result.text or json.dumps(result.body), 201, headers)
     if result.crisis:
         return html_page(200, "We received your request", _crisis_html(result.body["message"]), headers)
     headers["Location"] = settings.thank_you_url

@@ -119,6 +119,8 @@ class Accepted:
 
     body: dict[str, Any]
     replayed: bool = False
+    # The answer exactly as stored with the guards: a replay returns the same bytes.
+    text: str = ""
 
     @property
     def crisis(self) -> bool:
@@ -211,7 +213,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             priority=lead["priority"],
             metrics={"LeadsReceived": 1},
         )
-    return Accepted(body)
+    return Accepted(body, text=response)
 
 
 def _resolve_conflict(
@@ -229,7 +231,7 @@ def _resolve_conflict(
         log_event("lead_rejected", outcome="key_reused", lead_id=first.get("lead_id"))
         raise KeyReused()
     log_event("lead_replayed", lead_id=first.get("lead_id"), kind=conflict.kind)
-    return Accepted(json.loads(first["response"]), replayed=True)
+    return Accepted(json.loads(first["response"]), replayed=True, text=first["response"])
 
 
 def _rate_counters(source_ip: str, now: datetime, settings: Settings) -> list[RateCounter]:

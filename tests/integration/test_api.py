@@ -208,3 +208,10 @@ def test_invalid_form_post_is_an_escaped_html_page(client: Any, aws: Stack) -> N
     assert "&lt;b&gt;1" in page
     assert "Permission to contact you" in page and "Phone" in page
     assert table_items(aws.table) == []
+
+
+def test_a_replay_answers_the_very_same_bytes(client: Any) -> None:
+    lead = valid_lead()
+    first = post(client, lead, {"Idempotency-Key": "bytes-1"})
+    again = post(client, lead, {"Idempotency-Key": "bytes-1"})
+    assert again.body == first.body
