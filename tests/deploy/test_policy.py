@@ -532,3 +532,40 @@ def test_parliament_finds_nothing_in_any_generated_or_committed_policy(configure
         for stage in ("dev", "prod"):
             found[f"committed {stage} {handler}"] = audit(_policy(ROOT, handler, stage))
     assert found == {name: [] for name in found}
+
+
+@pytest.mark.parametrize("handler", ["notify_staff", "sweeper"])
+def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_a_reminder(
+    configured: Path, aws: Stack, deps: Any, handler: str
+) -> None:
+    """SNS refusing: a notice failed, then dead; the sweeper's reminder given back. The policy allows each write."""
+    from dataclasses import replace
+
+    from chalicelib import service
+    from chalicelib.notices import PublishFailed
+    from tests.reliability.support import Clock, submit
+
+    class Refusing:
+        def publish(self, notice: Any, service_name: str) -> str:
+            raise PublishFailed("InternalError")
+
+    clock = Clock()
+    deps.clock = clock
+    first, second = submit(deps, clock, 1), submit(deps, clock, 2)
+    service.deliver_notice(second, deps)  # sent, so a reminder is due later
+
+    def run(store: Any) -> None:
+        busy = replace(deps, store=store, publisher_factory=Refusing, _publisher=None)
+        assert service.deliver_notice(first, busy) == "failed"
+        clock.advance(hours=1)
+        dying = replace(busy, settings=replace(busy.settings, notice_max_attempts=2))
+        assert service.deliver_notice(first, dying) == "dead"
+        if handler == "sweeper":  # reminders are the sweeper's alone
+            assert service.send_reminder(second, busy) is False
+
+    policy = _policy(configured, handler)
+    made = _recorded([run], aws.table)
+    updates = [r for r in made if r[0] == "dynamodb:UpdateItem"]
+    # claim + failed, claim + dead (and the sweeper's reminder claim + give back)
+    assert len(updates) == (6 if handler == "sweeper" else 4)
+    assert [r for r in updates if not _allows(policy, *r)] == []
