@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import http, runtime, service
+from chalicelib import http, runtime, service, store
 
 app = Chalice(app_name="next-steps")
 
@@ -40,8 +40,8 @@ def health() -> dict[str, str]:
 
 @app.on_dynamodb_record(stream_arn=LEADS_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")
 def notify_staff(event: Any) -> dict[str, int]:
-    """Send the PHI-free staff notice for each newly stored lead."""
-    return service.notify_stream_records(((r.event_name, r.new_image) for r in event), runtime.deps())
+    """Send the PHI-free staff notice for each newly stored lead (the stream carries keys only)."""
+    return service.notify_new_leads(store.inserted_lead_ids((r.event_name, r.keys) for r in event), runtime.deps())
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -26,7 +26,6 @@ from chalicelib.store import (
     StatusConflict,
     StorageUnavailable,
     WriteConflict,
-    from_item,
     lead_key,
 )
 from chalicelib.text import clean_line
@@ -311,18 +310,32 @@ def _lead_record(
 # ---------------------------------------------------------------------------
 
 
-def notify_stream_records(records: Iterable[tuple[str, dict[str, Any] | None]], deps: Deps) -> dict[str, int]:
-    """Deliver the notice of every newly inserted `new` lead in a stream batch."""
+def notify_new_leads(lead_ids: Iterable[str], deps: Deps) -> dict[str, int]:
+    """Deliver the notice of every lead a stream batch inserted, each on its own.
+
+    One lead whose notice cannot be handled never holds up the others: it is
+    logged (lead id and error type only) and left to the sweeper, which sends
+    every notice still due. Spam leads are skipped by the claim itself.
+    """
     tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
-    for event_name, image in records:
-        if event_name != "INSERT" or not image:
-            continue
-        item = from_item(image)
-        if item.get("entity") != "lead" or item.get("status") != Status.NEW.value:
-            continue
-        tally[deliver_notice(item["lead_id"], deps)] += 1
+    for lead_id in lead_ids:
+        _deliver_isolated(lead_id, deps, tally)
     log_event("stream_batch", **tally)
     return tally
+
+
+def _deliver_isolated(lead_id: str, deps: Deps, tally: dict[str, Any]) -> None:
+    try:
+        tally[deliver_notice(lead_id, deps)] += 1
+    except Exception as exc:  # noqa: BLE001 - one bad lead must not stop the batch
+        tally["failed"] += 1
+        log_event(
+            "notice_error",
+            level=logging.ERROR,
+            lead_id=lead_id,
+            code=type(exc).__name__,
+            metrics={"NoticesFailed": 1},
+        )
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -401,7 +414,7 @@ def sweep(deps: Deps) -> dict[str, int]:
     tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0, "reminders": 0}
     due = list(deps.store.iter_index("by_notice", "notice_queue", NOTICE_QUEUE, "notice_due_at", upper=iso(now)))
     for key in due:
-        tally[deliver_notice(key["pk"].removeprefix("LEAD#"), deps)] += 1
+        _deliver_isolated(key["pk"].removeprefix("LEAD#"), deps, tally)
     cutoff = iso(now - timedelta(hours=deps.settings.follow_up_hours))
     for lead in deps.store.iter_index("by_status", "status", Status.NEW.value, "created_at", upper=cutoff):
         if lead.get("reminded_at") or lead.get("notice_state") != "sent":

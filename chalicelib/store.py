@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ _ser = TypeSerializer()
 _de = TypeDeserializer()
 
 LEAD_SK = "LEAD"
+LEAD_PREFIX = "LEAD#"
 NOTICE_QUEUE = "due"
 
 
@@ -94,6 +95,21 @@ def _plain(value: Any) -> Any:
 def lead_key(lead_id: str) -> dict[str, Any]:
     """The primary key of a lead item."""
     return {"pk": {"S": f"LEAD#{lead_id}"}, "sk": {"S": LEAD_SK}}
+
+
+def inserted_lead_ids(records: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[str]:
+    """The id of each lead a stream batch inserted, from (event name, keys) pairs.
+
+    The stream carries keys only; guard and counter items, and changes to
+    existing leads, are left out here, so the service never reads key formats.
+    """
+    for event_name, keys in records:
+        if event_name != "INSERT" or not isinstance(keys, dict):
+            continue
+        pk = (keys.get("pk") or {}).get("S")
+        sk = (keys.get("sk") or {}).get("S")
+        if isinstance(pk, str) and pk.startswith(LEAD_PREFIX) and sk == LEAD_SK and len(pk) > len(LEAD_PREFIX):
+            yield pk.removeprefix(LEAD_PREFIX)
 
 
 def _code(exc: ClientError) -> str:

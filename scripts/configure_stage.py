@@ -197,11 +197,52 @@ def _key_through(outputs: StackOutputs, sid: str, services: Sequence[str]) -> di
     )
 
 
+# Key prefixes (chalicelib/service.py) of the guard items the API reads back
+# for a replay: an idempotency key's and a duplicate fingerprint's.
+GUARD_KEYS = ("IDEM#*", "DUP#*")
+# Every attribute a notice claim and its outcome read in a condition or write
+# (chalicelib/service.py deliver_notice), and the table's key: IAM's
+# dynamodb:Attributes must list the key attributes, and those of any index
+# the policy names, or DynamoDB refuses the request.
+NOTICE_ATTRIBUTES = (
+    "pk",
+    "sk",
+    "notice_state",
+    "notice_lease_until",
+    "notice_attempts",
+    "notice_last_error",
+    "notice_queue",
+    "notice_due_at",
+    "notice_message_id",
+    "notice_sent_at",
+)
+# The sweeper also claims reminders (reminded_at, on a lead still `new`) and
+# queries the by_status index, whose keys are status and created_at.
+SWEEPER_ATTRIBUTES = (*NOTICE_ATTRIBUTES, "reminded_at", "status", "created_at")
+
+
+def _claim(table: list[str], attributes: Sequence[str]) -> dict[str, Any]:
+    """UpdateItem on lead items only, naming only the attributes the notice path writes or tests.
+
+    The claim reads the lead back (ReturnValues ALL_NEW) to build its notice:
+    the stream carries keys only. No other ReturnValues is allowed.
+    """
+    return _statement(
+        "ClaimAndRecordNotices",
+        ["dynamodb:UpdateItem"],
+        table,
+        {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*"]},
+            "ForAllValues:StringEquals": {"dynamodb:Attributes": list(attributes)},
+            "StringEquals": {"dynamodb:ReturnValues": ["NONE", "ALL_NEW"]},
+        },
+    )
+
+
 def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, Any]]:
     """What one handler calls (chalicelib/service.py and store.py), on the stack's resources."""
     table = [outputs.table_arn]
     publish = _statement("PublishStaffNotices", ["sns:Publish"], [outputs.topic_arn])
-    claim = _statement("ClaimAndRecordNotices", ["dynamodb:UpdateItem"], table)
     if handler == "api_handler":
         return [
             # A new lead, its idempotency and duplicate guards (Put) and the
@@ -215,8 +256,13 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
                 {"ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}},
             ),
             # A replay's first answer, when the cancelled transaction did not
-            # hand back the guard item.
-            _statement("ReadReplayedAnswer", ["dynamodb:GetItem"], table),
+            # hand back the guard item: its own guard items only, never a lead.
+            _statement(
+                "ReadReplayedAnswer",
+                ["dynamodb:GetItem"],
+                table,
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(GUARD_KEYS)}},
+            ),
             _key_through(outputs, "UseKeyThroughTable", ["dynamodb"]),
         ]
     if handler == "notify_staff":
@@ -224,15 +270,13 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
             # Lambda's event source mapping reads the stream with this role.
             _statement(
                 "ReadLeadStream",
-                [
-                    "dynamodb:DescribeStream",
-                    "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams",
-                ],
+                ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                 [outputs.stream_arn],
             ),
-            claim,
+            # ListStreams names no stream: IAM grants it on "*" only (it lists
+            # stream ARNs, no data), and the event source mapping calls it.
+            _statement("ListLeadStreams", ["dynamodb:ListStreams"], ["*"]),
+            _claim(table, NOTICE_ATTRIBUTES),
             publish,
             _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
         ]
@@ -243,7 +287,7 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
                 ["dynamodb:Query"],
                 [outputs.status_index_arn, outputs.notice_index_arn],
             ),
-            claim,
+            _claim(table, SWEEPER_ATTRIBUTES),
             publish,
             _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
         ]
@@ -257,13 +301,14 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
     """One function's IAM policy: each action it calls, on the stack's resources only.
 
     - api_handler (POST /leads): one TransactWriteItems per lead (Put of the
-      lead and its guards, Updates of the rate counters), GetItem to read a
-      replay's first answer; the key through DynamoDB. No Query, no stream,
-      no sns:Publish.
-    - notify_staff: reads the table's stream, UpdateItem to claim and record
-      a notice, sns:Publish to the staff topic.
-    - sweeper: Query on the two indexes, UpdateItem to claim notices and
-      reminders, sns:Publish to the staff topic.
+      lead and its guards, Updates of the rate counters), GetItem of its own
+      guard items to read a replay's first answer; the key through DynamoDB.
+      No Query, no stream, no sns:Publish, no read of a lead.
+    - notify_staff: reads the table's stream (ListStreams on "*", the only
+      resource IAM accepts for it), UpdateItem of lead items' notice
+      attributes to claim and record a notice, sns:Publish to the staff topic.
+    - sweeper: Query on the two indexes, UpdateItem of lead items' notice and
+      reminder attributes, sns:Publish to the staff topic.
     - Each writes its own log group only. The table, its stream and the topic
       are encrypted with the stack's key.
     - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,

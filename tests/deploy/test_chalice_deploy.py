@@ -6,6 +6,7 @@ All against a moto server of the test's own; nothing reaches AWS.
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,18 @@ def test_chalice_package_passes_cfn_lint_fits_lambda_and_gives_each_function_its
         assert policy["PolicyDocument"] == project.policy(handler)
 
 
+def assert_stream_settings(mapping: dict[str, Any]) -> None:
+    """A failing batch is split and given up on soon (the sweeper sends what it held); only new leads invoke."""
+    assert mapping["MaximumRetryAttempts"] == 2
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRecordAgeInSeconds"] == 900
+    [pattern] = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "LEAD#"}]}, "sk": {"S": ["LEAD"]}}},
+    }
+
+
 def deployed(project: Project) -> dict[str, Any]:
     """Chalice's record of what it deployed for the stage."""
     record = json.loads((project.path / ".chalice" / "deployed" / f"{STAGE}.json").read_text())
@@ -107,6 +120,10 @@ def test_chalice_deploy_redeploy_and_delete_keep_the_leads(project: Project) -> 
         "EventSourceMappings"
     ]
     assert mapping["EventSourceArn"] == outputs["StreamArn"]
+    # The retry limits and filter Chalice cannot set, from the documented post-deploy step.
+    stream_settings = [sys.executable, "-m", "scripts.stream_settings", "--stage", STAGE]
+    run([*stream_settings, "--project-dir", str(project.path)], emulator.env())
+    assert_stream_settings(lam.get_event_source_mapping(UUID=mapping["UUID"]))
 
     rule = events.describe_rule(Name=resources["sweeper-event"]["rule_name"])
     assert rule["ScheduleExpression"] == "rate(5 minutes)"
@@ -136,6 +153,8 @@ def test_chalice_deploy_redeploy_and_delete_keep_the_leads(project: Project) -> 
         )
         == 1
     )
+    # A redeploy keeps them (Chalice updates only the batch size and window).
+    assert_stream_settings(lam.get_event_source_mapping(UUID=mapping["UUID"]))
 
     # -- chalice delete: the app goes, the data stays -------------------------
     project.chalice("delete", "--stage", STAGE)

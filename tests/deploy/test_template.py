@@ -28,7 +28,7 @@ def test_the_lead_table_outlives_stacks_is_encrypted_recoverable_and_expires_spa
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "LeadsKey"}}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
 
 
@@ -151,7 +151,7 @@ def test_the_app_works_against_the_stack_the_template_made(client: Any, aws: Sta
 
     table = boto3.client("dynamodb").describe_table(TableName=aws.table)["Table"]
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"by_status", "by_notice"}
-    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
 
     answer = post(client, valid_lead())
     assert answer.status_code == 201
