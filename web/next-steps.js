@@ -137,8 +137,8 @@
 
   function plausiblePhone(value) {
     // Loose on purpose: the server parses the number properly (letters too, as on 1-800-FLOWERS).
-    var dialled = value.replace(/[^0-9a-z]/gi, "").length;
-    return PHONE_CHARS.test(value) && dialled >= 7 && dialled <= 20;
+    var dialed = value.replace(/[^0-9a-z]/gi, "").length;
+    return PHONE_CHARS.test(value) && dialed >= 7 && dialed <= 20;
   }
 
   // The same rules as the server, in the same order, with the server's words.
