@@ -159,7 +159,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     body: dict[str, Any] = {
         "lead_id": lead_id,
         "status": "received",
-        "message": RECEIVED_CRISIS if crisis else RECEIVED,
+        "message": f"{RECEIVED_CRISIS if crisis else RECEIVED} {settings.office_hours.sentence()}",
     }
     if crisis:
         body["crisis_resources"] = CRISIS_RESOURCES
