@@ -294,7 +294,8 @@ def html_page(status: int, title: str, body_html: str, headers: dict[str, str] |
         f"<title>{html.escape(title)}</title>"
         "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
         "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}a{color:#0b57d0}"
-        ".crisis{border:3px solid #b3261e;padding:1rem;border-radius:.5rem;background:#fff4f2}"
+        ".crisis{border:3px solid #24457a;padding:1rem;border-radius:.5rem;background:#eff4fb}"
+        ".crisis h2{color:#1a3460;margin-top:0}"
         ".crisis a{font-weight:700}li{margin:.4rem 0}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
     )
