@@ -186,7 +186,7 @@ def post_leads(request: Any, deps: Deps) -> Response:
             "Too many requests",
             "Too many submissions from this network. Please try again later, or call the clinic.",
             {**cors, "Retry-After": str(exc.retry_after)},
-            (_crisis_section() if exc.crisis else "") + help_html,
+            help_html,
             crisis=exc.crisis,
         )
     except VerificationFailed:
@@ -223,16 +223,14 @@ def _failure(
     """Problem JSON for the snippet; for a plain form post, the same words as a page.
 
     With `crisis`, the JSON carries `crisis_resources` and the page leads with
-    them (extra_html holds them); extra_html always holds the clinic's number
-    and the link back to the form.
+    them. `extra_html` (the clinic's number, the link back to the form) ends the page.
     """
     if not is_form:
         return problem(status, title, detail, headers, **({"crisis_resources": CRISIS_RESOURCES} if crisis else {}))
-    lead, rest = (extra_html, "") if crisis else ("", extra_html)
     body = (
-        f'{lead}<div role="alert"><p>{html.escape(detail)}</p></div>'
+        f'{_crisis_section() if crisis else ""}<div role="alert"><p>{html.escape(detail)}</p></div>'
         "<p>Use your browser's <strong>Back</strong> button to return to the form; "
-        f"what you typed should still be there.</p>{rest}"
+        f"what you typed should still be there.</p>{extra_html}"
     )
     return html_page(status, title, body, headers)
 
