@@ -172,3 +172,19 @@ def test_an_ordinary_over_limit_submission_is_unchanged(client: Any, aws: Any, o
     # AND the no-JavaScript page still offers the clinic's number and the form
     assert 'href="tel:+12025550100"' in page.body.decode()
     assert 'href="https://clinic.example/next-steps"' in page.body.decode()
+
+
+def test_sending_the_same_over_limit_crisis_submission_again_replays_the_stored_lead(
+    client: Any, aws: Any, over_limit: Any, clock: Any
+) -> None:
+    # GIVEN an over-limit crisis message that was stored, answered 429 with the crisis lines
+    body = lead_body(clock, 3, message=CRISIS)
+    assert_problem(post(client, body, {"Idempotency-Key": "crisis-key"}), 429)
+
+    # WHEN the visitor presses Send again with the same submission
+    again = post(client, body, {"Idempotency-Key": "crisis-key"})
+
+    # THEN the answer is the stored lead's own 201, with the crisis resources, and there is still one urgent lead
+    [lead] = urgent(aws.table)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json_body["lead_id"] == lead["lead_id"] and again.json_body["crisis_resources"]
