@@ -135,9 +135,13 @@ def post_leads(request: Any, deps: Deps) -> Response:
     cors = cors_headers(origin, settings)
     # A plain form post is a browser without JavaScript: it gets a page to read, never JSON.
     is_form = _header(headers, "content-type").split(";")[0].strip().lower() == FORM
+    # Every no-JavaScript failure page offers the clinic's number and the way back to the form.
+    help_html = _help_html(settings, _header(headers, "referer")) if is_form else ""
     if origin and not origin_allowed(origin, settings):
         log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
-        return _failure(is_form, 403, "Origin not allowed", "This form is not accepted from this website.", cors)
+        return _failure(
+            is_form, 403, "Origin not allowed", "This form is not accepted from this website.", cors, help_html
+        )
     try:
         data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
         key = _header(headers, "idempotency-key").strip() or None
@@ -153,7 +157,7 @@ def post_leads(request: Any, deps: Deps) -> Response:
         result = submit_lead(data, meta, deps)
     except BadRequest as exc:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
-        return _failure(is_form, exc.status, exc.title, exc.detail, cors)
+        return _failure(is_form, exc.status, exc.title, exc.detail, cors, help_html)
     except InvalidSubmission as exc:
         log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
         if is_form:
@@ -172,14 +176,18 @@ def post_leads(request: Any, deps: Deps) -> Response:
             "Already submitted",
             "This submission was already received with different details. Reload the page to send a new one.",
             cors,
+            help_html,
         )
     except RateLimited as exc:
+        # Over the limit, a message that suggests a crisis still gets the crisis resources.
         return _failure(
             is_form,
             429,
             "Too many requests",
             "Too many submissions from this network. Please try again later, or call the clinic.",
             {**cors, "Retry-After": str(exc.retry_after)},
+            help_html,
+            crisis=exc.crisis,
         )
     except VerificationFailed:
         return _failure(
@@ -188,6 +196,7 @@ def post_leads(request: Any, deps: Deps) -> Response:
             "Verification failed",
             "We could not verify this submission. Please reload and try again.",
             cors,
+            help_html,
         )
     except StorageUnavailable as exc:
         log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
@@ -197,20 +206,68 @@ def post_leads(request: Any, deps: Deps) -> Response:
             "Temporarily unavailable",
             "We could not save your request just now. Nothing was saved; please try again in a moment.",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
+            help_html,
         )
     return _accepted(result, is_form, settings, cors)
 
 
-def _failure(is_form: bool, status: int, title: str, detail: str, headers: dict[str, str]) -> Response:
-    """Problem JSON for the snippet; for a plain form post, the same words as a page."""
+def _failure(
+    is_form: bool,
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str],
+    extra_html: str = "",
+    crisis: bool = False,
+) -> Response:
+    """Problem JSON for the snippet; for a plain form post, the same words as a page.
+
+    With `crisis`, the JSON carries `crisis_resources` and the page leads with
+    them. `extra_html` (the clinic's number, the link back to the form) ends the page.
+    """
     if not is_form:
-        return problem(status, title, detail, headers)
+        return problem(status, title, detail, headers, **({"crisis_resources": CRISIS_RESOURCES} if crisis else {}))
     body = (
-        f'<div role="alert"><p>{html.escape(detail)}</p></div>'
+        f'{_crisis_section() if crisis else ""}<div role="alert"><p>{html.escape(detail)}</p></div>'
         "<p>Use your browser's <strong>Back</strong> button to return to the form; "
-        "what you typed should still be there.</p>"
+        f"what you typed should still be there.</p>{extra_html}"
     )
     return html_page(status, title, body, headers)
+
+
+def _help_html(settings: Settings, referer: str) -> str:
+    """The clinic's number (a tap-to-call link), its hours, and a link back to the form."""
+    parts = []
+    if settings.clinic_phone:
+        link = html.escape(settings.clinic_phone_link)
+        parts.append(
+            f'<p>You can also call the clinic at <a href="{link}">{html.escape(settings.clinic_phone)}</a>. '
+            f"{html.escape(settings.office_hours.sentence())}</p>"
+        )
+    else:
+        parts.append(f"<p>{html.escape(settings.office_hours.sentence())}</p>")
+    form = _form_url(settings, referer)
+    if form:
+        parts.append(f'<p><a href="{html.escape(form)}">Go back to the form</a></p>')
+    return "".join(parts)
+
+
+def _form_url(settings: Settings, referer: str) -> str:
+    """FORM_URL when set; else the page that posted, if it is on an allowed origin (never a foreign site)."""
+    if settings.form_url:
+        return settings.form_url
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(referer.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return ""
+    if not origin_allowed(f"{parts.scheme}://{parts.netloc}", settings):
+        return ""
+    # Only where the form is, never what its address carried (a query can hold personal data).
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str]) -> Response:
@@ -235,7 +292,8 @@ def html_page(status: int, title: str, body_html: str, headers: dict[str, str] |
         f"<title>{html.escape(title)}</title>"
         "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
         "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}a{color:#0b57d0}"
-        ".crisis{border:3px solid #b3261e;padding:1rem;border-radius:.5rem;background:#fff4f2}"
+        ".crisis{border:3px solid #24457a;padding:1rem;border-radius:.5rem;background:#eff4fb}"
+        ".crisis h2{color:#1a3460;margin-top:0}"
         ".crisis a{font-weight:700}li{margin:.4rem 0}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
     )
@@ -276,13 +334,16 @@ def crisis_resources_html() -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def _crisis_html(message: str) -> str:
+def _crisis_section() -> str:
     return (
         '<section class="crisis" role="alert" aria-labelledby="crisis-title">'
         '<h2 id="crisis-title">If you are in crisis, help is available now</h2>'
         f"{crisis_resources_html()}</section>"
-        f"<p>{html.escape(message)}</p>"
     )
+
+
+def _crisis_html(message: str) -> str:
+    return f"{_crisis_section()}<p>{html.escape(message)}</p>"
 
 
 def guarded(view: Callable[[], Response]) -> Response:

@@ -259,8 +259,8 @@ _MESSAGES: dict[str, str] = {
     "best_time": "Please choose morning, afternoon, evening or any time.",
     "service": "Please choose one of the listed options.",
     "tried_treatments": "Please choose only from the listed treatments.",
-    "consent_to_contact": "Please tick the box to let us contact you about your enquiry.",
-    "consent_to_text": "Please tick the box to let us text you, or choose another way to be reached.",
+    "consent_to_contact": "Please check the box to let us contact you about your inquiry.",
+    "consent_to_text": "Please check the box to let us text you, or choose another way to be reached.",
     "started_at": "The form's start time was not understood; please reload the page.",
 }
 

@@ -13,7 +13,7 @@ from chalicelib.leads import LeadSubmission
 CRISIS_RESOURCES: list[dict[str, str]] = [
     {
         "name": "988 Suicide & Crisis Lifeline",
-        "how": "Call or text 988 (veterans: press 1 after dialling)",
+        "how": "Call or text 988 (veterans: press 1 after dialing)",
         "call": "tel:988",
         "text": "sms:988",
     },

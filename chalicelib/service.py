@@ -49,6 +49,9 @@ __all__ = [
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 DUPLICATE_WINDOW = timedelta(minutes=10)
+# Over its rate limit, a client's crisis message is still stored as urgent,
+# but at most one per client in this window, so crisis words cannot flood staff.
+URGENT_WINDOW = timedelta(minutes=10)
 NOTICE_LEASE = timedelta(seconds=60)
 WORK_STATUSES = ("contacted", "scheduled", "closed", "declined")
 
@@ -72,11 +75,12 @@ class KeyReused(Exception):
 
 
 class RateLimited(Exception):
-    """Too many submissions from one client."""
+    """Too many submissions from one client; `crisis` when the message suggests a crisis."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, crisis: bool = False) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
+        self.crisis = crisis
 
 
 class VerificationFailed(Exception):
@@ -150,15 +154,16 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             log_event("lead_rejected", outcome="verification_failed")
             raise VerificationFailed()
 
+    # Crisis screening comes before every other decision: spam, duplicates, the rate limit.
+    crisis = suggests_crisis(sub.message)
     now = deps.clock()
     epoch = int(now.timestamp())
     reasons = spam_reasons(sub, now, settings.min_fill_seconds, settings.max_links)
-    crisis = suggests_crisis(sub.message)
     lead_id = new_lead_id(int(now.timestamp() * 1000))
     body: dict[str, Any] = {
         "lead_id": lead_id,
         "status": "received",
-        "message": RECEIVED_CRISIS if crisis else RECEIVED,
+        "message": f"{RECEIVED_CRISIS if crisis else RECEIVED} {settings.office_hours.sentence()}",
     }
     if crisis:
         body["crisis_resources"] = CRISIS_RESOURCES
@@ -196,10 +201,28 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
         }
     )
     lead = _lead_record(sub, lead_id, now, meta, settings, reasons, crisis, fingerprint, key, idem_pk, dup_pk)
+    # Every urgent lead marks its client as "urgent sent" for URGENT_WINDOW (in
+    # the same transaction: still one round trip), so an over-limit crisis
+    # message from that client is answered but not stored again.
+    urgent = {
+        "pk": f"URGENT#{_client(meta.source_ip, settings)}",
+        "sk": "URGENT",
+        "expires_at": epoch + int(URGENT_WINDOW.total_seconds()),
+    }
+    marks = [{"kind": "urgent", "item": urgent, "overwrite": True}] if crisis else []
 
     try:
-        deps.store.create_lead(lead, guards, _rate_counters(meta.source_ip, now, settings), epoch)
+        deps.store.create_lead(lead, guards + marks, _rate_counters(meta.source_ip, now, settings), epoch)
     except WriteConflict as conflict:
+        if conflict.kind == "rate" and crisis:
+            # Refused by the rate counters alone: a person in crisis still
+            # reaches staff. A second transaction (the over-limit crisis path
+            # costs two round trips) writes the lead and its guards without the
+            # counters, if this client has sent no urgent lead in URGENT_WINDOW.
+            # The 429 carries the crisis resources whether or not it was stored.
+            _store_over_limit_crisis(lead, [*guards, {"kind": "urgent", "item": urgent}], epoch, deps)
+            log_event("lead_rejected", outcome="rate_limited_crisis", retry_after=conflict.retry_after)
+            raise RateLimited(conflict.retry_after, crisis=True) from None
         return _resolve_conflict(conflict, fingerprint, idem_pk, dup_pk, deps)
 
     if lead["status"] == Status.SPAM.value:
@@ -213,6 +236,23 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             metrics={"LeadsReceived": 1},
         )
     return Accepted(body, text=response)
+
+
+def _store_over_limit_crisis(lead: dict[str, Any], guards: list[dict[str, Any]], epoch: int, deps: Deps) -> None:
+    try:
+        deps.store.create_lead(lead, guards, [], epoch)
+    except WriteConflict as conflict:
+        # "urgent": this client's urgent lead of the last minutes already
+        # reached staff. A duplicate or key replay means the lead is stored.
+        log_event("lead_rejected", outcome="urgent_already_sent", kind=conflict.kind)
+        return
+    log_event(
+        "lead_received",
+        lead_id=lead["lead_id"],
+        outcome="stored_over_limit",
+        priority=lead["priority"],
+        metrics={"LeadsReceived": 1},
+    )
 
 
 def _resolve_conflict(
@@ -233,8 +273,13 @@ def _resolve_conflict(
     return Accepted(json.loads(first["response"]), replayed=True, text=first["response"])
 
 
+def _client(source_ip: str, settings: Settings) -> str:
+    """The client's address as a stage-salted hash: never stored in the clear."""
+    return _hash(settings.stage, "ip", source_ip or "unknown")[:32]
+
+
 def _rate_counters(source_ip: str, now: datetime, settings: Settings) -> list[RateCounter]:
-    client = _hash(settings.stage, "ip", source_ip or "unknown")[:32]
+    client = _client(source_ip, settings)
     epoch = int(now.timestamp())
     window = 600
     window_end = (epoch // window + 1) * window

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from chalicelib.hours import InvalidHours, OfficeHours, check_timezone, parse_hours
+
+_PHONE = re.compile(r"^\+?[0-9 ().-]+$")
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -37,6 +42,23 @@ class Settings:
     spam_retention_days: int = 30
     turnstile_enabled: bool = False
     turnstile_secret: str = field(default="", repr=False)
+    clinic_phone: str = ""
+    clinic_hours: str = "Mon-Fri 08:00-18:00"
+    clinic_timezone: str = "America/New_York"
+    form_url: str = ""
+
+    @property
+    def office_hours(self) -> OfficeHours:
+        """The intake team's hours (CLINIC_HOURS in CLINIC_TIMEZONE), parsed once."""
+        return _office_hours(self.clinic_hours, self.clinic_timezone)
+
+    @property
+    def clinic_phone_link(self) -> str:
+        """CLINIC_PHONE as a tel: link, or "" when the stage has none."""
+        if not self.clinic_phone:
+            return ""
+        digits = "".join(ch for ch in self.clinic_phone if ch.isdigit())
+        return "tel:" + ("+" if self.clinic_phone.startswith("+") else "") + digits
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,6 +73,22 @@ class Settings:
         detail = e.get("NOTICE_DETAIL", d.notice_detail).strip() or d.notice_detail
         if detail not in {"minimal", "contact"}:
             raise ValueError("NOTICE_DETAIL must be 'minimal' or 'contact'")
+        phone = " ".join(e.get("CLINIC_PHONE", "").split())
+        if phone and not (_PHONE.match(phone) and 7 <= sum(ch.isdigit() for ch in phone) <= 15):
+            raise ValueError("CLINIC_PHONE must be a phone number such as '+1 202-555-0100' (7 to 15 digits)")
+        timezone = e.get("CLINIC_TIMEZONE", "").strip() or d.clinic_timezone
+        try:
+            check_timezone(timezone)
+        except InvalidHours as exc:
+            raise ValueError(f"CLINIC_TIMEZONE: {exc}") from None
+        hours = " ".join(e.get("CLINIC_HOURS", "").split()) or d.clinic_hours
+        try:
+            parse_hours(hours, timezone)
+        except InvalidHours as exc:
+            raise ValueError(f"CLINIC_HOURS must look like 'Mon-Fri 08:00-18:00': {exc}") from None
+        form_url = e.get("FORM_URL", "").strip()
+        if form_url and not form_url.startswith(("https://", "http://")):
+            raise ValueError("FORM_URL must be the form page's full address, starting with https://")
         return cls(
             stage=e.get("STAGE", d.stage),
             table_name=e.get("LEADS_TABLE", d.table_name),
@@ -70,7 +108,16 @@ class Settings:
             spam_retention_days=d.spam_retention_days,
             turnstile_enabled=_flag(e.get("TURNSTILE_ENABLED", "")),
             turnstile_secret=e.get("TURNSTILE_SECRET", ""),
+            clinic_phone=phone,
+            clinic_hours=hours,
+            clinic_timezone=timezone,
+            form_url=form_url,
         )
+
+
+@lru_cache(maxsize=4)
+def _office_hours(hours: str, timezone: str) -> OfficeHours:
+    return parse_hours(hours, timezone)
 
 
 @lru_cache(maxsize=1)

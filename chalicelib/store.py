@@ -39,7 +39,7 @@ class StatusConflict(Exception):
 class WriteConflict(Exception):
     """A new lead's transaction was refused by one of its conditions."""
 
-    kind: str  # "idempotency", "duplicate" or "rate"
+    kind: str  # "idempotency", "duplicate", "urgent" or "rate"
     item: dict[str, Any] | None = None
     retry_after: int = 0
 
@@ -134,8 +134,9 @@ class LeadStore:
     ) -> None:
         """Write a new lead, its guard items and rate counts in ONE transaction.
 
-        `guards` are idempotency/duplicate items ({"kind", "item"}); each may
-        exist already only if expired. Raises WriteConflict naming the first
+        `guards` are idempotency/duplicate/urgent items ({"kind", "item"}); each
+        may exist already only if expired, unless it says "overwrite" (then it
+        is written whatever is there). Raises WriteConflict naming the first
         condition that failed, or StorageUnavailable.
         """
         items: list[dict[str, Any]] = [
@@ -149,6 +150,10 @@ class LeadStore:
         ]
         kinds = ["lead"]
         for guard in guards:
+            if guard.get("overwrite"):
+                items.append({"Put": {"TableName": self._table, "Item": to_item(guard["item"])}})
+                kinds.append(guard["kind"])
+                continue
             items.append(
                 {
                     "Put": {
@@ -211,7 +216,7 @@ class LeadStore:
                 return None  # another transaction on the same keys: retry
             # Throttling and other refusals: nothing was written, try later.
             raise StorageUnavailable(min(codes) if codes else "TransactionCanceled")
-        order = {"idempotency": 0, "duplicate": 1, "lead": 2, "rate": 3}
+        order = {"idempotency": 0, "duplicate": 1, "lead": 2, "urgent": 3, "rate": 4}
         kind, reason = min(failed, key=lambda kr: order[kr[0]])
         item = from_item(reason["Item"]) if reason.get("Item") else None
         if kind == "rate":

@@ -137,8 +137,8 @@
 
   function plausiblePhone(value) {
     // Loose on purpose: the server parses the number properly (letters too, as on 1-800-FLOWERS).
-    var dialled = value.replace(/[^0-9a-z]/gi, "").length;
-    return PHONE_CHARS.test(value) && dialled >= 7 && dialled <= 20;
+    var dialed = value.replace(/[^0-9a-z]/gi, "").length;
+    return PHONE_CHARS.test(value) && dialed >= 7 && dialed <= 20;
   }
 
   // The same rules as the server, in the same order, with the server's words.
@@ -293,8 +293,9 @@
   function crisisBox(resources) {
     var box = el("section", "ns-crisis");
     box.setAttribute("aria-labelledby", "ns-crisis-title");
-    var title = el("h3", "", TEXT.crisisTitle);
+    var title = el("h3", "ns-crisis-title", TEXT.crisisTitle);
     title.id = "ns-crisis-title";
+    title.tabIndex = -1;
     var list = el("ul");
     resources.forEach(function (res) {
       var item = el("li");
@@ -322,17 +323,43 @@
     return note;
   }
 
+  // Bring the crisis lines' heading to the top of the screen and give it focus. Focusing alone
+  // lets the browser scroll as little as it can, which on a phone leaves the heading (and
+  // "Call 988") above the screen; so scroll first, then focus without scrolling again.
+  function revealCrisis(box) {
+    var title = box.querySelector(".ns-crisis-title");
+    try {
+      title.scrollIntoView({ block: "start", behavior: "instant" });
+    } catch (e) {
+      title.scrollIntoView(true); // a browser that does not know "instant"
+    }
+    title.focus({ preventScroll: true });
+  }
+
   function showDone(form, message, resources, extra) {
     var done = el("section", "ns-done");
     done.tabIndex = -1;
     done.setAttribute("aria-labelledby", resources ? "ns-crisis-title" : "ns-done-title");
-    if (resources) done.append(crisisBox(resources));
+    var box = resources ? crisisBox(resources) : null;
+    if (box) done.append(box);
     var title = el("h3", "", "Your request has been sent");
     title.id = "ns-done-title";
     done.append(title, el("p", "ns-done-message", message));
     if (extra) done.append(extra);
     form.replaceWith(done);
-    done.focus();
+    if (box) revealCrisis(box);
+    else done.focus();
+  }
+
+  // A 429 (or other refusal) that carries crisis resources: the form stays, with the lines above its answer.
+  function showCrisisInForm(form, resources, text) {
+    var old = form.querySelector(".ns-crisis");
+    if (old) old.remove();
+    var box = crisisBox(resources);
+    var problem = form.querySelector(".ns-problem");
+    problem.parentNode.insertBefore(box, problem);
+    problem.textContent = text;
+    revealCrisis(box);
   }
 
   function problemText(body, fallback) {
@@ -413,6 +440,8 @@
           if (e && e.field && !(e.field in byField)) byField[e.field] = e.message;
         });
         showErrors(form, byField);
+      } else if (body && Array.isArray(body.crisis_resources) && body.crisis_resources.length) {
+        showCrisisInForm(form, body.crisis_resources, problemText(body, TEXT.server));
       } else if (res.status === 429 || res.status === 503) {
         showProblem(form, problemText(body, TEXT.server));
       } else if (res.status >= 500) {

@@ -2,7 +2,7 @@
 
 Starts the local stack on free ports, drives Debian's Chromium through the
 demo page, and saves the form, an error state, the confirmation and the
-crisis answer.
+crisis answer (as first seen on a 320 px phone, and on a desktop).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.e2e.stack import LocalStack
 DOCS = Path(__file__).parents[2] / "docs"
 FORM = "form.ns-form"
 DESKTOP = {"viewport": {"width": 760, "height": 900}, "device_scale_factor": 1}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
+PHONE = {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 
 
 def _send(page: Any, first_name: str, email: str, message: str) -> None:
@@ -57,10 +57,18 @@ def capture(stack: LocalStack, browser: Any) -> list[Path]:
         page.locator("#next-steps").screenshot(path=str(path))
         shots.append(path)
 
+    # The crisis answer as a visitor first sees it: the screen right after sending, on a 320 px phone.
     with new_page(browser, **PHONE) as page:
         page.goto(stack.web_origin)
-        _send(page, "Alex", "alex.screenshot@example.org", "Some nights I want to end my life.")
+        _send(page, "Alex", "alex.screenshot@example.org", "Some nights I want to kill myself.")
         path = DOCS / "form-crisis.png"
+        page.screenshot(path=str(path))
+        shots.append(path)
+
+    with new_page(browser, **DESKTOP) as page:
+        page.goto(stack.web_origin)
+        _send(page, "Jo", "jo.screenshot@example.org", "I dont want to live anymore.")
+        path = DOCS / "form-crisis-desktop.png"
         page.locator("#next-steps").screenshot(path=str(path))
         shots.append(path)
     return shots

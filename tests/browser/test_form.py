@@ -204,7 +204,7 @@ def test_crisis_resources_come_first_with_tap_to_call_and_text(browser: Any, sta
         first = done.locator(":scope > *").first
         assert "ns-crisis" in first.get_attribute("class")
         assert first.locator("h3").inner_text() == "If you are in crisis, help is available now"
-        assert page.evaluate("document.activeElement.getAttribute('aria-labelledby')") == "ns-crisis-title"
+        assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
         # AND each one can be tapped to call or text
         links = {a.get_attribute("href"): a.inner_text() for a in first.locator("a").all()}
         assert links["tel:988"] == "Call 988"
@@ -481,3 +481,103 @@ def test_the_form_is_labelled_readable_and_fits_a_320px_screen(browser: Any, sta
         # The error summary is announced
         assert page.locator(f"{FORM} .ns-alert").get_attribute("role") == "alert"
         assert re.search(r"Please check", page.locator(f"{FORM} .ns-alert").inner_text())
+
+
+CRISIS_MESSAGE = "I want to kill myself"
+ON_SCREEN = (
+    "s => { const r = document.querySelector(s).getBoundingClientRect();"
+    " return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }"
+)
+WIDTHS = [(320, 640), (375, 667), (1280, 800)]
+
+
+def screen(width: int, height: int) -> dict[str, Any]:
+    phone = width < 1000
+    return {"viewport": {"width": width, "height": height}, "is_mobile": phone, "has_touch": phone}
+
+
+@pytest.mark.parametrize(("width", "height"), WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
+def test_the_crisis_heading_is_on_screen_and_focused_at_every_width(
+    browser: Any, stack: LocalStack, width: int, height: int
+) -> None:
+    # GIVEN a visitor on a screen this wide whose message suggests a crisis
+    with new_page(browser, **screen(width, height)) as page:
+        page.goto(stack.web_origin)
+        fill(
+            page,
+            first_name="Robin",
+            email=unique_email(f"robin{width}"),
+            preferred_contact="email",
+            message=CRISIS_MESSAGE,
+            consent_to_contact=True,
+        )
+        wait_like_a_person(page)
+
+        # WHEN they send it
+        page.click(f"{FORM} button[type=submit]")
+        page.locator("#ns-crisis-title").wait_for()
+
+        # THEN the crisis heading has focus and is on screen, and so is "Call 988" right under it
+        assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
+        assert page.evaluate(ON_SCREEN, "#ns-crisis-title")
+        assert page.evaluate(ON_SCREEN, '.ns-crisis a[href="tel:988"]')
+        # AND the box is calm, not the error red
+        border = page.evaluate("getComputedStyle(document.querySelector('.ns-crisis')).borderTopColor")
+        assert border == "rgb(36, 69, 122)"
+
+
+@pytest.mark.parametrize(("width", "height"), [WIDTHS[0], WIDTHS[2]], ids=["320px", "1280px"])
+def test_a_429_with_crisis_resources_shows_them_on_screen_and_keeps_the_form(
+    browser: Any, stack: LocalStack, width: int, height: int
+) -> None:
+    from chalicelib.screening import CRISIS_RESOURCES
+
+    # GIVEN an API that answers, as it does for a crisis message over the client's rate limit, 429 with the lines
+    body = {
+        "type": "about:blank",
+        "status": 429,
+        "title": "Too many requests",
+        "detail": "Too many submissions from this network. Please try again later, or call the clinic.",
+        "crisis_resources": CRISIS_RESOURCES,
+    }
+    cors = {
+        "Access-Control-Allow-Origin": stack.web_origin,
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+        "Vary": "Origin",
+    }
+
+    def over_limit(route: Any) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+        else:
+            route.fulfill(
+                status=429,
+                headers={**cors, "Retry-After": "300", "Content-Type": "application/problem+json"},
+                body=json.dumps(body),
+            )
+
+    with new_page(browser, **screen(width, height)) as page:
+        page.route(stack.api + "/leads", over_limit)
+        page.goto(stack.web_origin)
+        fill(
+            page,
+            first_name="Robin",
+            email=unique_email("robin429"),
+            preferred_contact="email",
+            message=CRISIS_MESSAGE,
+            consent_to_contact=True,
+        )
+        wait_like_a_person(page)
+
+        # WHEN they send it
+        page.click(f"{FORM} button[type=submit]")
+        page.locator(f"{FORM} #ns-crisis-title").wait_for()
+
+        # THEN the crisis heading is focused and on screen, with tap-to-call right under it
+        assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
+        assert page.evaluate(ON_SCREEN, "#ns-crisis-title")
+        assert page.evaluate(ON_SCREEN, '.ns-crisis a[href="tel:988"]')
+        # AND the refusal is explained and what they typed is still there
+        assert "Too many submissions" in page.locator(f"{FORM} .ns-problem").inner_text()
+        assert page.input_value(f'{FORM} [name="message"]') == CRISIS_MESSAGE

@@ -58,7 +58,7 @@ def test_phone_uses_the_stage_default_region() -> None:
         ({"service": "surgery"}, "service", "listed options"),
         ({"tried_treatments": ["therapy", "leeches"]}, "tried_treatments", "listed treatments"),
         ({"message": "x" * 2001}, "message", "2000"),
-        ({"consent_to_contact": False}, "consent_to_contact", "tick the box"),
+        ({"consent_to_contact": False}, "consent_to_contact", "check the box"),
         ({"source_page": "x" * 301}, "source_page", "300"),
         ({"submission_id": "k" * 129}, "submission_id", "128"),
     ],

@@ -1,0 +1,163 @@
+"""The clinic's office hours: read from the `CLINIC_HOURS` setting, said in words, and checked against a time.
+
+Pure functions over plain values, so the confirmation a visitor reads and
+the clock that decides when staff are on duty share one definition.
+`CLINIC_HOURS` is machine-readable: one or more spans separated by commas,
+each a day or a day range and a time range on the 24-hour clock, in the
+clinic's own time zone (`CLINIC_TIMEZONE`):
+
+    Mon-Fri 08:00-18:00
+    Mon-Thu 08:00-18:00, Fri 08:00-13:30, Sat 09:00-12:00
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+EXAMPLE = "Mon-Fri 08:00-18:00"
+
+_SPAN = re.compile(
+    r"^(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+"
+    r"(?P<opens>\d{1,2}:\d{2})\s*-\s*(?P<closes>\d{1,2}:\d{2})$",
+    re.I,
+)
+
+# What a visitor calls the clinic's time zone; any other zone is named by its IANA name.
+_ZONE_WORDS = {
+    "America/New_York": "Eastern Time",
+    "America/Detroit": "Eastern Time",
+    "America/Indiana/Indianapolis": "Eastern Time",
+    "America/Kentucky/Louisville": "Eastern Time",
+    "America/Chicago": "Central Time",
+    "America/Denver": "Mountain Time",
+    "America/Boise": "Mountain Time",
+    "America/Phoenix": "Arizona Time",
+    "America/Los_Angeles": "Pacific Time",
+    "America/Anchorage": "Alaska Time",
+    "Pacific/Honolulu": "Hawaii Time",
+    "America/Puerto_Rico": "Atlantic Time",
+}
+
+
+class InvalidHours(ValueError):
+    """A `CLINIC_HOURS` or `CLINIC_TIMEZONE` value that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Open from `opens` to `closes` on each day from `first_day` to `last_day` (0 is Monday)."""
+
+    first_day: int
+    last_day: int
+    opens: time
+    closes: time
+
+    def days(self) -> range:
+        """The weekday numbers this span covers."""
+        return range(self.first_day, self.last_day + 1)
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """When the intake team is available, in the clinic's time zone."""
+
+    spans: tuple[Span, ...]
+    timezone: str
+
+    def in_words(self) -> str:
+        """For example "Monday to Friday, 8 AM to 6 PM Eastern Time"."""
+        parts = [f"{_days_in_words(s)}, {_clock(s.opens)} to {_clock(s.closes)}" for s in self.spans]
+        joined = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+        return f"{joined} {zone_in_words(self.timezone)}"
+
+    def sentence(self) -> str:
+        """The sentence the confirmation carries, so a visitor knows when to expect the call."""
+        return f"Our intake team is available {self.in_words()}."
+
+    def is_open(self, moment: datetime) -> bool:
+        """True if `moment` (timezone-aware) falls within the office hours."""
+        local = moment.astimezone(_zone(self.timezone))
+        now = local.time().replace(tzinfo=None)
+        return any(local.weekday() in s.days() and s.opens <= now < s.closes for s in self.spans)
+
+
+def parse_hours(text: str, timezone: str = "America/New_York") -> OfficeHours:
+    """Read `CLINIC_HOURS` (e.g. "Mon-Fri 08:00-18:00"), or raise InvalidHours saying what is wrong."""
+    spans = []
+    for raw in text.split(","):
+        part = " ".join(raw.split())
+        if not part:
+            continue
+        match = _SPAN.match(part)
+        if match is None:
+            raise InvalidHours(f"{part!r} is not a day range and times like {EXAMPLE!r}")
+        first, last = _day(match["first"]), _day(match["last"] or match["first"])
+        if last < first:
+            raise InvalidHours(f"{part!r}: the days must run forward within one week, Mon to Sun")
+        opens, closes = _time(match["opens"]), _time(match["closes"])
+        if closes <= opens:
+            raise InvalidHours(f"{part!r}: closing time must be after opening time")
+        spans.append(Span(first, last, opens, closes))
+    if not spans:
+        raise InvalidHours(f"no hours given; write them like {EXAMPLE!r}")
+    check_timezone(timezone)
+    return OfficeHours(tuple(spans), timezone)
+
+
+def check_timezone(name: str) -> None:
+    """Raise InvalidHours unless `name` is an IANA time zone such as America/New_York."""
+    try:
+        _zone(name)
+    except (KeyError, ValueError, OSError) as exc:  # not found, malformed key, unreadable file
+        raise InvalidHours(f"{name!r} is not an IANA time zone name such as 'America/New_York'") from exc
+
+
+def zone_in_words(name: str) -> str:
+    """What a visitor calls the zone: "Eastern Time" for America/New_York."""
+    return _ZONE_WORDS.get(name) or f"({name.replace('_', ' ')} time)"
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo
+
+    if not name or name.startswith("/") or ".." in name:
+        raise ValueError(name)
+    return ZoneInfo(name)
+
+
+def _day(word: str) -> int:
+    try:
+        return DAYS.index(word.lower())
+    except ValueError:
+        raise InvalidHours(f"{word!r} is not a day; use Mon, Tue, Wed, Thu, Fri, Sat or Sun") from None
+
+
+def _time(word: str) -> time:
+    hours, minutes = (int(p) for p in word.split(":"))
+    if hours > 23 or minutes > 59:
+        raise InvalidHours(f"{word!r} is not a time on the 24-hour clock (00:00 to 23:59)")
+    return time(hours, minutes)
+
+
+def _days_in_words(span: Span) -> str:
+    if span.first_day == span.last_day:
+        return DAY_NAMES[span.first_day]
+    return f"{DAY_NAMES[span.first_day]} to {DAY_NAMES[span.last_day]}"
+
+
+def _clock(moment: time) -> str:
+    if moment == time(12, 0):
+        return "noon"
+    hour = moment.hour % 12 or 12
+    suffix = "AM" if moment.hour < 12 else "PM"
+    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
