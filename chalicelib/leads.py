@@ -214,9 +214,14 @@ class LeadSubmission(BaseModel):
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
     def duplicate_fingerprint(self) -> str:
-        """Hash of who this is and what they said, for the no-key duplicate window."""
-        parts = [self.first_name.casefold(), self.email or "", self.phone or "", self.message or ""]
-        return _sha256("\x1f".join(parts))
+        """Hash of every answer and consent, for the duplicate window: equal only for the same submission.
+
+        Left out is only what changes when the same form is sent again from a
+        reloaded page (its key, start time and source page); a change to any
+        answer is a new request and must never be swallowed as a replay.
+        """
+        body = self.model_dump(mode="json", exclude={"submission_id", "started_at", *SOURCE_FIELDS})
+        return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
 
 def _epoch_ms_str(value: str) -> datetime:

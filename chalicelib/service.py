@@ -167,8 +167,14 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
 
     key = meta.idempotency_key or sub.submission_id
     fingerprint = sub.idempotency_fingerprint()
+    # A submission set aside as spam (the rule _lead_record applies) claims
+    # guards of its own: a later real submission, with the same key or the
+    # same answers, must make a real lead, never replay the spam lead's answer.
+    verdict = ("spam",) if reasons and not crisis else ()
     guards = []
-    idem_pk = f"IDEM#{_hash(settings.stage, key)}" if key else None
+    idem_pk = f"IDEM#{_hash(settings.stage, key, *verdict)}" if key else None
+    duplicate = sub.duplicate_fingerprint()
+    dup_pk = f"DUP#{_hash(duplicate, *verdict) if verdict else duplicate}"
     if idem_pk:
         guards.append(
             {
@@ -183,7 +189,6 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
                 },
             }
         )
-    dup_pk = f"DUP#{sub.duplicate_fingerprint()}"
     guards.append(
         {
             "kind": "duplicate",

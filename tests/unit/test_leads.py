@@ -107,6 +107,29 @@ def test_fingerprints_tell_replays_from_changes() -> None:
     assert one.duplicate_fingerprint() != other.duplicate_fingerprint()
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"last_name": "Other"},
+        {"preferred_contact": "email", "email": "sam@example.org"},
+        {"best_time": "morning"},
+        {"service": "ketamine_infusion"},
+        {"tried_treatments": ["tms"]},
+        {"consent_to_text": True},
+    ],
+)
+def test_any_changed_answer_is_not_a_duplicate(change: dict[str, Any]) -> None:
+    base = dict(BASE, email="sam@example.org", message="hello")
+    one = validate_submission(base)
+    assert one.duplicate_fingerprint() != validate_submission(dict(base, **change)).duplicate_fingerprint()
+
+
+def test_a_reloaded_form_with_the_same_answers_is_a_duplicate() -> None:
+    one = validate_submission(dict(BASE, message="hello", submission_id="a", started_at=1795860000000))
+    reloaded = dict(BASE, message="hello", submission_id="b", started_at=1795860060000, source_page="https://x.test/")
+    assert one.duplicate_fingerprint() == validate_submission(reloaded).duplicate_fingerprint()
+
+
 def test_lead_ids_sort_by_time_and_are_recognisable() -> None:
     earlier, later = new_lead_id(1_700_000_000_000), new_lead_id(1_700_000_000_001)
     assert earlier < later
