@@ -285,10 +285,11 @@ def _crisis_html(message: str) -> str:
     )
 
 
-def guarded(view: Callable[[], Response]) -> Response:
-    """Run a view; any unexpected error becomes a bare 500 problem (no trace, no input)."""
+def guarded(view: Callable[[], Response], request: Any = None) -> Response:
+    """Run a view; any unexpected error becomes a bare 500 (no trace, no input): a page for a form post."""
     try:
         return view()
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
         log_event("unhandled_error", code=type(exc).__name__, status_code=500)
-        return problem(500, "Something went wrong", "Please try again, or call the clinic.")
+        is_form = request is not None and _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
+        return _failure(is_form, 500, "Something went wrong", "Please try again, or call the clinic.", {})

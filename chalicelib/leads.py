@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -24,6 +24,10 @@ from pydantic import (
 from chalicelib.text import clean_block, clean_line
 
 MAX_BODY_BYTES = 16 * 1024
+# The window a form's start time must fall in. It comes from the visitor's
+# clock, so one running fast (a day at most) is still accepted.
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+START_AHEAD = timedelta(days=1)
 
 
 class Status(StrEnum):
@@ -204,8 +208,17 @@ class LeadSubmission(BaseModel):
     @field_validator("started_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
+        try:
+            # 0001-01-01T00:00+14:00 is a valid ISO time whose UTC is before year 1.
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("not a time") from None
+        if not EARLIEST_START <= value <= datetime.now(UTC) + START_AHEAD:
+            raise ValueError("not a time")
         return value
 
     def idempotency_fingerprint(self) -> str:

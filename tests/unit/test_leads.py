@@ -98,6 +98,22 @@ def test_started_at_accepts_iso_and_epoch_ms() -> None:
     assert ms.isoformat() == "2026-11-28T10:00:00+00:00"
 
 
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z"]
+)
+def test_started_at_out_of_range_is_a_field_error_not_a_crash(value: str) -> None:
+    assert set(errors_of(dict(BASE, started_at=value))) == {"started_at"}
+
+
+def test_started_at_is_kept_in_utc_and_a_clock_an_hour_fast_is_accepted() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+    sub = validate_submission(dict(BASE, started_at=ahead.astimezone().isoformat()))
+    assert sub.started_at is not None and sub.started_at.utcoffset() == timedelta(0)
+    assert validate_submission(dict(BASE, started_at="2000-01-01T00:00:00Z")).started_at is not None
+
+
 def test_fingerprints_tell_replays_from_changes() -> None:
     one = validate_submission(dict(BASE, message="hello", submission_id="a"))
     same = validate_submission(dict(BASE, message="hello", submission_id="b"))
