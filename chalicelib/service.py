@@ -27,7 +27,6 @@ from chalicelib.store import (
     StorageUnavailable,
     WriteConflict,
     from_item,
-    lead_key,
 )
 from chalicelib.text import clean_line
 
@@ -535,12 +534,12 @@ def redrive(deps: Deps) -> dict[str, int]:
 
 
 def erase_lead(lead_id: str, deps: Deps) -> None:
-    """Delete a lead and every item keyed by it (its idempotency and duplicate guards)."""
+    """Delete a lead and every item keyed by it (its idempotency and duplicate guards, while they name it)."""
     lead = deps.store.get_lead(lead_id)
-    keys = [lead_key(lead_id)]
+    guards = []
     if lead.get("submission_key_hash"):
-        keys.append({"pk": {"S": lead["submission_key_hash"]}, "sk": {"S": "IDEM"}})
+        guards.append((lead["submission_key_hash"], "IDEM"))
     if lead.get("dup_pk"):
-        keys.append({"pk": {"S": lead["dup_pk"]}, "sk": {"S": "DUP"}})
-    deps.store.delete_items(keys)
+        guards.append((lead["dup_pk"], "DUP"))
+    deps.store.erase_lead(lead_id, guards)
     log_event("lead_erased", lead_id=lead_id)
