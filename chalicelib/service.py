@@ -64,7 +64,7 @@ RECEIVED_CRISIS = (
 class Publisher(Protocol):
     """Sends a notice to staff; returns the message id or raises PublishFailed."""
 
-    def publish(self, notice: Notice, service: str) -> str: ...
+    def publish(self, notice: Notice) -> str: ...
 
 
 class KeyReused(Exception):
@@ -354,7 +354,7 @@ def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
     attempts = int(lead.get("notice_attempts", 0)) + 1
     try:
         notice = Notice.for_lead(lead, event, deps.settings.notice_detail)
-        message_id = deps.publisher.publish(notice, lead.get("service", "consultation"))
+        message_id = deps.publisher.publish(notice)
     except PublishFailed as exc:
         dead = attempts >= deps.settings.notice_max_attempts
         values: dict[str, Any] = {
@@ -434,7 +434,7 @@ def send_reminder(lead_id: str, deps: Deps) -> bool:
     from chalicelib.notices import Notice, PublishFailed
 
     try:
-        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail), lead.get("service", ""))
+        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail))
     except PublishFailed as exc:
         # Leave it for the next sweep.
         deps.store.update_lead(lead_id, {}, condition="attribute_exists(reminded_at)", remove=("reminded_at",))
