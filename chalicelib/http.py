@@ -195,7 +195,10 @@ def post_leads(request: Any, deps: Deps) -> Response:
             is_form,
             503,
             "Temporarily unavailable",
-            "We could not save your request just now. Nothing was saved; please try again in a moment.",
+            # A timeout may come after DynamoDB stored the lead: the outcome is
+            # unknown, and a retry (same key, or the same answers) lands on it.
+            "We could not confirm your request was received. Sending it again is safe and will not make "
+            "a second request. Please try again in a moment.",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
     return _accepted(result, is_form, settings, cors)
