@@ -24,8 +24,8 @@ class StalledAfterWrite:
     """
 
     def __init__(self, client: Any) -> None:
-        self.client = client
         self.active = True
+        self.limit: int | None = None  # lose only this many answers (None: every one while active)
         self.timeouts = 0
         client.meta.events.register("before-send", self._hook)
 
@@ -34,7 +34,8 @@ class StalledAfterWrite:
 
         target = request.headers.get("X-Amz-Target", b"")
         target = target.decode() if isinstance(target, bytes) else target
-        if self.active and target.endswith(".TransactWriteItems"):
+        within = self.limit is None or self.timeouts < self.limit
+        if self.active and within and target.endswith(".TransactWriteItems"):
             self.timeouts += 1
             raise ReadTimeoutError(endpoint_url=request.url)
 
@@ -119,4 +120,22 @@ def test_a_form_post_whose_write_timed_out_gets_a_page_and_sending_again_lands_o
     assert again.headers["Idempotent-Replayed"] == "true"
     drain(client, aws)
     assert [lead["lead_id"] for lead in leads(aws.table)] == [stored["lead_id"]]
+    assert noticed(aws) == {stored["lead_id"]: 1}
+
+
+def test_one_lost_answer_retried_by_the_client_is_the_stored_lead_not_a_second_one(
+    client: Any, aws: Any, deps: Any, clock: Any, stalled: StalledAfterWrite
+) -> None:
+    # GIVEN DynamoDB stores the lead, loses that one answer, then answers botocore's own retry
+    stalled.limit = 1
+
+    # WHEN the visitor submits
+    answer = post(client, lead_body(clock), {"Idempotency-Key": "lost-once"})
+
+    # THEN they are answered with the lead that was stored: one lead, one notice
+    assert stalled.timeouts == 1
+    assert answer.status_code == 201
+    [stored] = leads(aws.table)
+    assert answer.json_body["lead_id"] == stored["lead_id"]
+    drain(client, aws)
     assert noticed(aws) == {stored["lead_id"]: 1}
