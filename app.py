@@ -22,7 +22,7 @@ LEADS_STREAM_ARN = os.environ.get(
 def create_lead() -> Response:
     """Accept a "Next Steps" submission (JSON or a plain form post)."""
     request = app.current_request
-    return http.guarded(lambda: http.post_leads(request, runtime.deps()))
+    return http.guarded(lambda: http.post_leads(request, runtime.deps()), request)
 
 
 @app.route("/leads", methods=["OPTIONS"])

@@ -204,7 +204,10 @@ def post_leads(request: Any, deps: Deps) -> Response:
             is_form,
             503,
             "Temporarily unavailable",
-            "We could not save your request just now. Nothing was saved; please try again in a moment.",
+            # A timeout may come after DynamoDB stored the lead: the outcome is
+            # unknown, and a retry (same key, or the same answers) lands on it.
+            "We could not confirm your request was received. Sending it again is safe and will not make "
+            "a second request. Please try again in a moment.",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
             help_html,
         )
@@ -346,10 +349,11 @@ def _crisis_html(message: str) -> str:
     return f"{_crisis_section()}<p>{html.escape(message)}</p>"
 
 
-def guarded(view: Callable[[], Response]) -> Response:
-    """Run a view; any unexpected error becomes a bare 500 problem (no trace, no input)."""
+def guarded(view: Callable[[], Response], request: Any = None) -> Response:
+    """Run a view; any unexpected error becomes a bare 500 (no trace, no input): a page for a form post."""
     try:
         return view()
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
         log_event("unhandled_error", code=type(exc).__name__, status_code=500)
-        return problem(500, "Something went wrong", "Please try again, or call the clinic.")
+        is_form = request is not None and _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
+        return _failure(is_form, 500, "Something went wrong", "Please try again, or call the clinic.", {})

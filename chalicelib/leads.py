@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -24,6 +24,10 @@ from pydantic import (
 from chalicelib.text import clean_block, clean_line
 
 MAX_BODY_BYTES = 16 * 1024
+# The window a form's start time must fall in. It comes from the visitor's
+# clock, so one running fast (a day at most) is still accepted.
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+START_AHEAD = timedelta(days=1)
 
 
 class Status(StrEnum):
@@ -204,8 +208,17 @@ class LeadSubmission(BaseModel):
     @field_validator("started_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
+        try:
+            # 0001-01-01T00:00+14:00 is a valid ISO time whose UTC is before year 1.
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("not a time") from None
+        if not EARLIEST_START <= value <= datetime.now(UTC) + START_AHEAD:
+            raise ValueError("not a time")
         return value
 
     def idempotency_fingerprint(self) -> str:
@@ -214,9 +227,14 @@ class LeadSubmission(BaseModel):
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
     def duplicate_fingerprint(self) -> str:
-        """Hash of who this is and what they said, for the no-key duplicate window."""
-        parts = [self.first_name.casefold(), self.email or "", self.phone or "", self.message or ""]
-        return _sha256("\x1f".join(parts))
+        """Hash of every answer and consent, for the duplicate window: equal only for the same submission.
+
+        Left out is only what changes when the same form is sent again from a
+        reloaded page (its key, start time and source page); a change to any
+        answer is a new request and must never be swallowed as a replay.
+        """
+        body = self.model_dump(mode="json", exclude={"submission_id", "started_at", *SOURCE_FIELDS})
+        return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
 
 def _epoch_ms_str(value: str) -> datetime:

@@ -35,6 +35,7 @@ class Notice(BaseModel):
     priority: Literal["normal", "urgent"]
     preferred_contact: Literal["phone", "text", "email"]
     best_time: Literal["morning", "afternoon", "evening", "any"]
+    language: Literal["en", "es"] = "en"
     contact: NoticeContact | None = None
 
     @classmethod
@@ -53,6 +54,7 @@ class Notice(BaseModel):
             priority=lead.get("priority", "normal"),
             preferred_contact=lead["preferred_contact"],
             best_time=lead.get("best_time", "any"),
+            language=lead.get("language") or "en",
             contact=contact,
         )
 
@@ -93,12 +95,17 @@ class Notice(BaseModel):
         """Email subject line (no personal details)."""
         return self._headline().rstrip(".")[:99]
 
-    def message_attributes(self, service: str) -> dict[str, dict[str, str]]:
-        """SNS attributes staff subscriptions filter on (the on-call clinician: priority=urgent)."""
+    def message_attributes(self) -> dict[str, dict[str, str]]:
+        """SNS attributes staff subscriptions filter on (the on-call clinician: priority=urgent).
+
+        SNS hands attributes to every subscriber (SQS, HTTPS, Lambda, Firehose
+        as well as email and SMS), so they carry nothing about the visitor's
+        health: never the service they asked about.
+        """
         return {
             "priority": {"DataType": "String", "StringValue": self.priority},
-            "service": {"DataType": "String", "StringValue": service},
             "preferred_contact": {"DataType": "String", "StringValue": self.preferred_contact},
+            "language": {"DataType": "String", "StringValue": self.language},
             "event": {"DataType": "String", "StringValue": self.event},
         }
 
@@ -122,7 +129,7 @@ class SnsPublisher:
         self._client = client
         self._topic_arn = topic_arn
 
-    def publish(self, notice: Notice, service: str) -> str:
+    def publish(self, notice: Notice) -> str:
         """Publish and return the SNS message id, or raise PublishFailed."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -132,7 +139,7 @@ class SnsPublisher:
                 Subject=notice.subject(),
                 Message=notice.sns_message(),
                 MessageStructure="json",
-                MessageAttributes=notice.message_attributes(service),
+                MessageAttributes=notice.message_attributes(),
             )
         except ClientError as exc:
             raise PublishFailed(exc.response.get("Error", {}).get("Code", "ClientError")) from exc

@@ -26,7 +26,6 @@ from chalicelib.store import (
     StatusConflict,
     StorageUnavailable,
     WriteConflict,
-    lead_key,
 )
 from chalicelib.text import clean_line
 
@@ -67,7 +66,7 @@ RECEIVED_CRISIS = (
 class Publisher(Protocol):
     """Sends a notice to staff; returns the message id or raises PublishFailed."""
 
-    def publish(self, notice: Notice, service: str) -> str: ...
+    def publish(self, notice: Notice) -> str: ...
 
 
 class KeyReused(Exception):
@@ -171,8 +170,14 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
 
     key = meta.idempotency_key or sub.submission_id
     fingerprint = sub.idempotency_fingerprint()
+    # A submission set aside as spam (the rule _lead_record applies) claims
+    # guards of its own: a later real submission, with the same key or the
+    # same answers, must make a real lead, never replay the spam lead's answer.
+    verdict = ("spam",) if reasons and not crisis else ()
     guards = []
-    idem_pk = f"IDEM#{_hash(settings.stage, key)}" if key else None
+    idem_pk = f"IDEM#{_hash(settings.stage, key, *verdict)}" if key else None
+    duplicate = sub.duplicate_fingerprint()
+    dup_pk = f"DUP#{_hash(duplicate, *verdict) if verdict else duplicate}"
     if idem_pk:
         guards.append(
             {
@@ -187,7 +192,6 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
                 },
             }
         )
-    dup_pk = f"DUP#{sub.duplicate_fingerprint()}"
     guards.append(
         {
             "kind": "duplicate",
@@ -408,7 +412,7 @@ def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
     attempts = int(lead.get("notice_attempts", 0)) + 1
     try:
         notice = Notice.for_lead(lead, event, deps.settings.notice_detail)
-        message_id = deps.publisher.publish(notice, lead.get("service", "consultation"))
+        message_id = deps.publisher.publish(notice)
     except PublishFailed as exc:
         dead = attempts >= deps.settings.notice_max_attempts
         values: dict[str, Any] = {
@@ -488,7 +492,7 @@ def send_reminder(lead_id: str, deps: Deps) -> bool:
     from chalicelib.notices import Notice, PublishFailed
 
     try:
-        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail), lead.get("service", ""))
+        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail))
     except PublishFailed as exc:
         # Leave it for the next sweep.
         deps.store.update_lead(lead_id, {}, condition="attribute_exists(reminded_at)", remove=("reminded_at",))
@@ -588,12 +592,12 @@ def redrive(deps: Deps) -> dict[str, int]:
 
 
 def erase_lead(lead_id: str, deps: Deps) -> None:
-    """Delete a lead and every item keyed by it (its idempotency and duplicate guards)."""
+    """Delete a lead and every item keyed by it (its idempotency and duplicate guards, while they name it)."""
     lead = deps.store.get_lead(lead_id)
-    keys = [lead_key(lead_id)]
+    guards = []
     if lead.get("submission_key_hash"):
-        keys.append({"pk": {"S": lead["submission_key_hash"]}, "sk": {"S": "IDEM"}})
+        guards.append((lead["submission_key_hash"], "IDEM"))
     if lead.get("dup_pk"):
-        keys.append({"pk": {"S": lead["dup_pk"]}, "sk": {"S": "DUP"}})
-    deps.store.delete_items(keys)
+        guards.append((lead["dup_pk"], "DUP"))
+    deps.store.erase_lead(lead_id, guards)
     log_event("lead_erased", lead_id=lead_id)

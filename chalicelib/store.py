@@ -366,16 +366,45 @@ class LeadStore:
             if not cursor:
                 return
 
-    def delete_items(self, keys: list[dict[str, Any]]) -> None:
-        """Delete several items in one transaction (all or nothing)."""
-        try:
-            self._db.transact_write_items(
-                TransactItems=[{"Delete": {"TableName": self._table, "Key": key}} for key in keys]
-            )
-        except ClientError as exc:
-            raise self._unavailable(exc) from exc
-        except BotoCoreError as exc:
-            raise StorageUnavailable(type(exc).__name__) from exc
+    def erase_lead(self, lead_id: str, guards: list[tuple[str, str]]) -> None:
+        """Delete a lead and, in the same transaction, each of its guards (pk, sk) that still names it.
+
+        A guard that expired and was taken over by a newer lead names that
+        lead: it is left alone (deleting it would let the newer submission
+        be made twice), and so is one that is already gone.
+        """
+        mine = list(guards)
+        for attempt in range(5):
+            items: list[dict[str, Any]] = [{"Delete": {"TableName": self._table, "Key": lead_key(lead_id)}}]
+            for pk, sk in mine:
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                            "ConditionExpression": "lead_id = :lead",
+                            "ExpressionAttributeValues": {":lead": {"S": lead_id}},
+                        }
+                    }
+                )
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if _code(exc) != "TransactionCanceledException":
+                    raise self._unavailable(exc) from exc
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [str(r.get("Code") or "None") for r in reasons]
+                if set(codes) - {"None", "ConditionalCheckFailed", "TransactionConflict"}:
+                    raise StorageUnavailable(min(set(codes) - {"None"})) from exc
+                # Leave out each guard that no longer names this lead, and try again.
+                refused = {i - 1 for i, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+                mine = [guard for i, guard in enumerate(mine) if i not in refused]
+                if "TransactionConflict" in codes:
+                    time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+            except BotoCoreError as exc:
+                raise StorageUnavailable(type(exc).__name__) from exc
+        raise StorageUnavailable("TransactionConflict")
 
     @staticmethod
     def _unavailable(exc: ClientError) -> Exception:

@@ -146,8 +146,8 @@ def run_pump(env: dict[str, str], outputs: dict[str, str], stop: threading.Event
     from scripts.stream import StreamReader
 
     class ShowingPublisher(SnsPublisher):
-        def publish(self, notice: Notice, service: str) -> str:
-            message_id = super().publish(notice, service)
+        def publish(self, notice: Notice) -> str:
+            message_id = super().publish(notice)
             show_notice(notice)
             return message_id
 

@@ -75,7 +75,7 @@ def test_every_alarm_tells_the_alarm_topic() -> None:
 
 
 class _Refusing:
-    def publish(self, notice: Any, service: str) -> str:
+    def publish(self, notice: Any) -> str:
         from chalicelib.notices import PublishFailed
 
         raise PublishFailed("AuthorizationError")

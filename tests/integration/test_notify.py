@@ -14,8 +14,8 @@ def test_inserted_lead_is_notified_once_and_marked_sent(client: Any, aws: Stack)
     [notice] = aws.notices()
     assert notice["attributes"] == {
         "priority": "normal",
-        "service": "ketamine_assisted_psychotherapy",
         "preferred_contact": "phone",
+        "language": "en",
         "event": "new_lead",
     }
     assert set(notice["texts"]) == {"default", "sms", "email"}

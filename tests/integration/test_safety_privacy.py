@@ -144,7 +144,7 @@ def test_no_personal_detail_in_any_log_line_or_notice_on_every_path(
     post(client, secret_lead(message="convoy ambush ketaminequestion fourth"))
 
     class Failing:
-        def publish(self, notice: Any, service_name: str) -> str:
+        def publish(self, notice: Any) -> str:
             raise PublishFailed("InternalError")
 
     deps._publisher = Failing()

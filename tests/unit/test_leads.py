@@ -98,6 +98,22 @@ def test_started_at_accepts_iso_and_epoch_ms() -> None:
     assert ms.isoformat() == "2026-11-28T10:00:00+00:00"
 
 
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z"]
+)
+def test_started_at_out_of_range_is_a_field_error_not_a_crash(value: str) -> None:
+    assert set(errors_of(dict(BASE, started_at=value))) == {"started_at"}
+
+
+def test_started_at_is_kept_in_utc_and_a_clock_an_hour_fast_is_accepted() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+    sub = validate_submission(dict(BASE, started_at=ahead.astimezone().isoformat()))
+    assert sub.started_at is not None and sub.started_at.utcoffset() == timedelta(0)
+    assert validate_submission(dict(BASE, started_at="2000-01-01T00:00:00Z")).started_at is not None
+
+
 def test_fingerprints_tell_replays_from_changes() -> None:
     one = validate_submission(dict(BASE, message="hello", submission_id="a"))
     same = validate_submission(dict(BASE, message="hello", submission_id="b"))
@@ -105,6 +121,29 @@ def test_fingerprints_tell_replays_from_changes() -> None:
     assert one.idempotency_fingerprint() == same.idempotency_fingerprint()
     assert one.idempotency_fingerprint() != other.idempotency_fingerprint()
     assert one.duplicate_fingerprint() != other.duplicate_fingerprint()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"last_name": "Other"},
+        {"preferred_contact": "email", "email": "sam@example.org"},
+        {"best_time": "morning"},
+        {"service": "ketamine_infusion"},
+        {"tried_treatments": ["tms"]},
+        {"consent_to_text": True},
+    ],
+)
+def test_any_changed_answer_is_not_a_duplicate(change: dict[str, Any]) -> None:
+    base = dict(BASE, email="sam@example.org", message="hello")
+    one = validate_submission(base)
+    assert one.duplicate_fingerprint() != validate_submission(dict(base, **change)).duplicate_fingerprint()
+
+
+def test_a_reloaded_form_with_the_same_answers_is_a_duplicate() -> None:
+    one = validate_submission(dict(BASE, message="hello", submission_id="a", started_at=1795860000000))
+    reloaded = dict(BASE, message="hello", submission_id="b", started_at=1795860060000, source_page="https://x.test/")
+    assert one.duplicate_fingerprint() == validate_submission(reloaded).duplicate_fingerprint()
 
 
 def test_lead_ids_sort_by_time_and_are_recognisable() -> None:

@@ -47,6 +47,7 @@ def test_notice_fields_are_only_the_safe_ones() -> None:
         "priority",
         "preferred_contact",
         "best_time",
+        "language",
         "contact",
     }
 
@@ -79,14 +80,20 @@ def test_urgent_notice_says_call_back_at_once() -> None:
     notice = Notice.for_lead(dict(LEAD, priority="urgent"), "new_lead", "minimal")
     assert notice.sms_text().startswith("URGENT: call back at once.")
     assert "Call back at once" in notice.email_text()
-    assert notice.message_attributes("consultation")["priority"]["StringValue"] == "urgent"
+    assert notice.message_attributes()["priority"]["StringValue"] == "urgent"
 
 
-def test_message_attributes_for_subscription_filters() -> None:
-    attributes = Notice.for_lead(LEAD, "reminder", "minimal").message_attributes("consultation")
+def test_message_attributes_for_subscription_filters_carry_no_service() -> None:
+    attributes = Notice.for_lead(LEAD, "reminder", "minimal").message_attributes()
     assert {k: v["StringValue"] for k, v in attributes.items()} == {
         "priority": "normal",
-        "service": "consultation",
         "preferred_contact": "phone",
+        "language": "en",
         "event": "reminder",
     }
+
+
+def test_the_language_attribute_is_the_leads_language() -> None:
+    attributes = Notice.for_lead(dict(LEAD, language="es"), "new_lead", "minimal").message_attributes()
+    assert attributes["language"] == {"DataType": "String", "StringValue": "es"}
+    assert "ketamine_infusion" not in json.dumps(attributes)
