@@ -546,7 +546,7 @@ def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_a_reminder
     from tests.reliability.support import Clock, submit
 
     class Refusing:
-        def publish(self, notice: Any, service_name: str) -> str:
+        def publish(self, notice: Any) -> str:
             raise PublishFailed("InternalError")
 
     clock = Clock()
