@@ -130,6 +130,7 @@ def test_the_terminal_shows_notices_and_the_log_file_has_the_log_lines(stack: Lo
     # THEN the terminal shows the notice, and no JSON log line or access line
     terminal = stack.lines
     assert any(line.startswith("STAFF NOTICE") for line in terminal)
+    assert f"./leads --local show {lead_id}" in stack.output  # the command that opens it, for this stack
     assert [line for line in terminal if line.lstrip().startswith("{")] == []
     assert [line for line in terminal if "HTTP/1.1" in line] == []
     # AND the log file has the API's and the notice pump's JSON lines, and the access lines
