@@ -196,10 +196,11 @@ def resolve_target(args: argparse.Namespace, env: dict[str, str]) -> Target:
         stage=stage,
         table=table,
         topic_arn=topic,
-        # botocore itself reads only AWS_DEFAULT_REGION; AWS_REGION (what Lambda and most tools set) comes first.
+        # botocore itself reads only AWS_DEFAULT_REGION; AWS_REGION (what Lambda and most tools set) comes
+        # first; without either, the stage's own region (its ARNs in .chalice/config.json), then the profile's.
         region=LOCAL_REGION
         if local
-        else (_opt(args, "region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
+        else (_opt(args, "region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or stage_region(stage)),
         profile=None if local else _opt(args, "profile"),
         endpoint=endpoint,
         local=local,
@@ -209,6 +210,16 @@ def resolve_target(args: argparse.Namespace, env: dict[str, str]) -> Target:
             if _opt(args, name)
         ),
     )
+
+
+def stage_region(stage: str) -> str | None:
+    """The region of the stage's table or topic, from the ARNs `make configure` wrote, if any."""
+    env = _stage_env(stage)
+    for name in ("LEADS_STREAM_ARN", "STAFF_TOPIC_ARN"):
+        parts = env.get(name, "").split(":")
+        if len(parts) > 3 and parts[0] == "arn" and parts[3]:
+            return parts[3]
+    return None
 
 
 def _stage_env(stage: str) -> dict[str, str]:

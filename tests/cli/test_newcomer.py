@@ -130,3 +130,21 @@ def test_an_unknown_time_zone_is_told_plainly(
     result = run_cli("list", "--stage", "test")
     assert result.code == 5
     assert "CLINIC_TIMEZONE" in result.err and "Traceback" not in result.err
+
+
+def test_without_a_region_set_the_stages_own_region_is_used(
+    cli: Cli, client: Any, aws: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN a staff member with no region anywhere, and the stage configured by `make configure`
+    lead_id = submit(client)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    import scripts.leads
+
+    configured = {"LEADS_STREAM_ARN": aws.stream_arn, "STAFF_TOPIC_ARN": aws.topic_arn}
+    monkeypatch.setattr(scripts.leads, "_stage_env", lambda stage: configured if stage == "test" else {})
+    # WHEN they type the notice's command THEN it finds the stage's region by itself
+    result = cli("show", lead_id)
+    assert result.code == 0, result.err
+    assert f"Lead {lead_id}" in result.out
