@@ -5,15 +5,23 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser run leads test test-fast lint typecheck bench configure package clean
+.PHONY: setup setup-run browser run leads test test-fast lint typecheck bench configure package clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# `make run` installs only what the local stack needs; `make test` adds the test toolchain.
+$(RUN_STAMP): requirements.txt requirements-run.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip==26.2.1"  # chalice 1.34 needs pip<26.3 to package
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-run.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+setup-run: $(RUN_STAMP)
 
 setup: $(STAMP)
 
@@ -21,12 +29,17 @@ setup: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install-chromium.sh
 
-run: setup
+run: setup-run
 	$(PY) -m scripts.local_stack
 
 # The staff command line: make leads ARGS="--local list" (see README, "For staff").
-leads: setup
-	@$(PY) -m scripts.leads $(ARGS)
+# make can only exit 0 or 2, so this shows the tool's own words and nothing of
+# make's; ./leads (which this runs) exits with the tool's code, for scripts.
+ifeq ($(MAKECMDGOALS),leads)
+MAKEFLAGS += --silent
+endif
+leads: setup-run
+	-@./leads $(ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -32,10 +32,23 @@ def leads_preflight() -> Response:
     return http.guarded(lambda: http.preflight(request, runtime.settings()))
 
 
+@app.route("/leads", methods=["GET", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
+def leads_other_methods() -> Response:
+    """405 problem JSON: the form endpoint takes POST only."""
+    request = app.current_request
+    return http.guarded(lambda: http.method_not_allowed(request, ("POST", "OPTIONS"), runtime.settings()))
+
+
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     """Liveness check."""
     return {"status": "ok"}
+
+
+@app.route("/health", methods=["POST", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
+def health_other_methods() -> Response:
+    """405 problem JSON: the liveness check takes GET only."""
+    return http.method_not_allowed(app.current_request, ("GET",))
 
 
 @app.on_dynamodb_record(stream_arn=LEADS_STREAM_ARN, batch_size=25, starting_position="TRIM_HORIZON")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 from collections.abc import Callable
@@ -31,6 +33,25 @@ CHECKBOXES = ("consent_to_contact", "consent_to_text")
 LIST_FIELDS = ("tried_treatments",)
 TRUE_WORDS = {"on", "true", "1", "yes"}
 RETRY_AFTER_UNAVAILABLE = "5"
+# Every answer: never cached (it may echo what the visitor typed), never sniffed as another type.
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+PAGE_STYLE = (
+    "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
+    "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}a{color:#0b57d0}"
+    ".crisis{border:3px solid #24457a;padding:1rem;border-radius:.5rem;background:#eff4fb}"
+    ".crisis h2{color:#1a3460;margin-top:0}"
+    ".crisis a{font-weight:700}li{margin:.4rem 0}"
+)
+# A page may load nothing and run nothing: only its one inline style, allowed by its hash.
+PAGE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": (
+        "default-src 'none'; "
+        f"style-src 'sha256-{base64.b64encode(hashlib.sha256(PAGE_STYLE.encode()).digest()).decode()}'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+}
 
 
 class BadRequest(Exception):
@@ -54,7 +75,7 @@ def problem(
 
 
 def _response(body: str, status: int, headers: dict[str, str]) -> Response:
-    return Response(body=body, status_code=status, headers=dict(headers))
+    return Response(body=body, status_code=status, headers={**NO_STORE, **headers})
 
 
 def _header(headers: Any, name: str) -> str:
@@ -87,6 +108,14 @@ def preflight(request: Any, settings: Settings) -> Response:
             }
         )
     return _response("", 204, headers)
+
+
+def method_not_allowed(request: Any, allowed: tuple[str, ...], settings: Settings | None = None) -> Response:
+    """405 problem JSON with `Allow`, for a method a route does not take."""
+    origin = _header(request.headers, "origin")
+    cors = cors_headers(origin, settings) if settings is not None else {}
+    methods = ", ".join(allowed)
+    return problem(405, "Method not allowed", f"This address takes {methods} only.", {**cors, "Allow": methods})
 
 
 def _form_fields(raw: bytes) -> dict[str, Any]:
@@ -293,15 +322,13 @@ def html_page(status: int, title: str, body_html: str, headers: dict[str, str] |
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
-        "<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
-        "color:#1a1a1a;background:#fff}h1{font-size:1.5rem}a{color:#0b57d0}"
-        ".crisis{border:3px solid #24457a;padding:1rem;border-radius:.5rem;background:#eff4fb}"
-        ".crisis h2{color:#1a3460;margin-top:0}"
-        ".crisis a{font-weight:700}li{margin:.4rem 0}</style></head><body><main>"
+        f"<style>{PAGE_STYLE}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
     )
     return Response(
-        body=page, status_code=status, headers={**(headers or {}), "Content-Type": "text/html; charset=utf-8"}
+        body=page,
+        status_code=status,
+        headers={**(headers or {}), **PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8"},
     )
 
 

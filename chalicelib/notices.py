@@ -88,7 +88,7 @@ class Notice(BaseModel):
             lines += ["", "The message suggests the person may be in crisis. Call back at once."]
         if self.contact is not None:
             lines += ["", f"First name: {self.contact.first_name}", f"Reach them at: {self.contact.callback}"]
-        lines += ["", f"Open it with: python -m scripts.leads show {self.lead_id}"]
+        lines += ["", f"Open it from the project folder with: {staff_command(self.lead_id)}"]
         return "\n".join(lines)
 
     def subject(self) -> str:
@@ -112,6 +112,14 @@ class Notice(BaseModel):
     def sns_message(self) -> str:
         """The `MessageStructure=json` body: default, sms and email texts."""
         return json.dumps({"default": self.sms_text(), "sms": self.sms_text(), "email": self.email_text()})
+
+
+def staff_command(lead_id: str) -> str:
+    """The staff tool's command that opens this lead on this process's stage, typed from the project folder."""
+    from chalicelib import runtime
+
+    stage = runtime.settings().stage
+    return f"./leads {'--local' if stage == 'local' else f'--stage {stage}'} show {lead_id}"
 
 
 class PublishFailed(Exception):

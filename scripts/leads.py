@@ -1,6 +1,7 @@
 """The staff command line: see, work, export and erase leads.
 
-    python -m scripts.leads [--local | --stage STAGE | --table NAME] COMMAND ...
+    ./leads [--local | --stage STAGE | --table NAME] COMMAND ...
+    (or, inside the project's virtualenv: python -m scripts.leads ...)
 
 It signs in with the staff member's own AWS credentials (the boto3 default
 chain: IAM is the access control) and runs the same store and service code
@@ -15,6 +16,7 @@ import base64
 import binascii
 import contextlib
 import csv
+import functools
 import heapq
 import io
 import itertools
@@ -22,15 +24,17 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import statistics
 import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.leads import ANSWER_FIELDS, SOURCE_FIELDS, Status, is_lead_id
 from chalicelib.service import WORK_STATUSES, Deps, iso
@@ -38,8 +42,10 @@ from chalicelib.settings import Settings
 from chalicelib.store import LeadNotFound, LeadStore, StatusConflict, StorageUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
-PROG = "python -m scripts.leads"
+PROG = "./leads"
 LOCAL_REGION = "us-east-1"
+CLINIC_TIMEZONE = "America/New_York"
+LIST_WIDTH = 80
 
 # Exit codes (also in the README, "For staff").
 OK = 0
@@ -190,7 +196,11 @@ def resolve_target(args: argparse.Namespace, env: dict[str, str]) -> Target:
         stage=stage,
         table=table,
         topic_arn=topic,
-        region=LOCAL_REGION if local else _opt(args, "region"),
+        # botocore itself reads only AWS_DEFAULT_REGION; AWS_REGION (what Lambda and most tools set) comes
+        # first; without either, the stage's own region (its ARNs in .chalice/config.json), then the profile's.
+        region=LOCAL_REGION
+        if local
+        else (_opt(args, "region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or stage_region(stage)),
         profile=None if local else _opt(args, "profile"),
         endpoint=endpoint,
         local=local,
@@ -200,6 +210,16 @@ def resolve_target(args: argparse.Namespace, env: dict[str, str]) -> Target:
             if _opt(args, name)
         ),
     )
+
+
+def stage_region(stage: str) -> str | None:
+    """The region of the stage's table or topic, from the ARNs `make configure` wrote, if any."""
+    env = _stage_env(stage)
+    for name in ("LEADS_STREAM_ARN", "STAFF_TOPIC_ARN"):
+        parts = env.get(name, "").split(":")
+        if len(parts) > 3 and parts[0] == "arn" and parts[3]:
+            return parts[3]
+    return None
 
 
 def _stage_env(stage: str) -> dict[str, str]:
@@ -216,8 +236,9 @@ def _stage_env(stage: str) -> dict[str, str]:
 class Context:
     """One run's target and the service dependencies built for it, lazily."""
 
-    def __init__(self, target: Target, env: dict[str, str]) -> None:
+    def __init__(self, target: Target, env: dict[str, str], zone: tzinfo = UTC) -> None:
         self.target = target
+        self.zone = zone
         self._env = env
         self._session: Any = None
         self._deps: Deps | None = None
@@ -400,14 +421,25 @@ def _safe_text(value: Any) -> str:
     return "".join(c if c == "\n" or unicodedata.category(c) != "Cc" else "?" for c in text)
 
 
-def _when(stamp: str | None, seconds: bool = True) -> str:
+def _when(stamp: str | None, seconds: bool = True, zone: tzinfo = UTC) -> str:
     if not stamp:
         return "—"
     try:
-        moment = datetime.fromisoformat(stamp).astimezone(UTC)
+        moment = datetime.fromisoformat(stamp).astimezone(zone)
     except ValueError:
         return _safe_text(stamp)
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M")
+
+
+def clinic_zone(name: str) -> tzinfo:
+    """The clinic's time zone by its IANA name, or a plain error."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CliError(
+            f"'{_safe_text(name)}' in CLINIC_TIMEZONE is not a time zone. Use a name like America/New_York, or --utc.",
+            SETUP,
+        ) from exc
 
 
 def _duration(seconds: float) -> str:
@@ -475,8 +507,9 @@ def _section(title: str, rows: list[tuple[str, Any]], keep_empty: bool = True) -
     return [title, *lines] if lines else []
 
 
-def render_lead(lead: dict[str, Any]) -> str:
-    """The whole lead, in labelled sections."""
+def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
+    """The whole lead, in labelled sections, times in `zone`."""
+    when = functools.partial(_when, zone=zone)
     consent = lead.get("consent") or {}
     source = lead.get("source") or {}
     priority = lead.get("priority", "normal")
@@ -514,8 +547,8 @@ def render_lead(lead: dict[str, Any]) -> str:
                     "Priority",
                     "urgent (the message suggests a crisis)" if priority == "urgent" else priority,
                 ),
-                ("Received", _when(lead.get("created_at"))),
-                ("Last changed", _when(lead.get("updated_at")) if lead.get("updated_at") else None),
+                ("Received", when(lead.get("created_at"))),
+                ("Last changed", when(lead.get("updated_at")) if lead.get("updated_at") else None),
             ],
         ),
         _section(
@@ -543,7 +576,7 @@ def render_lead(lead: dict[str, Any]) -> str:
                 ("To contact", _yes(consent.get("contact"))),
                 ("To text", _yes(consent.get("text"))),
                 ("Privacy notice", consent.get("notice_version")),
-                ("Given at", _when(consent.get("at"))),
+                ("Given at", when(consent.get("at"))),
                 ("From IP", consent.get("ip")),
                 ("Browser", consent.get("user_agent")),
             ],
@@ -555,15 +588,15 @@ def render_lead(lead: dict[str, Any]) -> str:
                 ("Attempts", lead.get("notice_attempts")),
                 (
                     "Sent at",
-                    _when(lead.get("notice_sent_at"))
+                    when(lead.get("notice_sent_at"))
                     + (f" ({_duration(delivery)} after it {came})" if delivery is not None else "")
                     if lead.get("notice_sent_at")
                     else None,
                 ),
                 ("Message id", lead.get("notice_message_id")),
                 ("Last error", lead.get("notice_last_error")),
-                ("Next try", _when(lead.get("notice_due_at")) if lead.get("notice_due_at") else None),
-                ("Reminder sent", _when(lead.get("reminded_at")) if lead.get("reminded_at") else None),
+                ("Next try", when(lead.get("notice_due_at")) if lead.get("notice_due_at") else None),
+                ("Reminder sent", when(lead.get("reminded_at")) if lead.get("reminded_at") else None),
             ],
         ),
         _section(
@@ -572,7 +605,7 @@ def render_lead(lead: dict[str, Any]) -> str:
                 ("Page", source.get("source_page")),
                 ("Referrer", source.get("referrer")),
                 *[("UTM " + k.removeprefix("utm_"), v) for k, v in sorted(source.items()) if k.startswith("utm_")],
-                ("Form opened", _when(lead.get("started_at")) if lead.get("started_at") else None),
+                ("Form opened", when(lead.get("started_at")) if lead.get("started_at") else None),
             ],
             keep_empty=False,
         ),
@@ -580,7 +613,7 @@ def render_lead(lead: dict[str, Any]) -> str:
             "Spam",
             [
                 ("Flagged for", ", ".join(lead.get("spam_reasons") or [])),
-                ("Restored", _when(lead.get("restored_at")) if lead.get("restored_at") else None),
+                ("Restored", when(lead.get("restored_at")) if lead.get("restored_at") else None),
             ],
             keep_empty=False,
         ),
@@ -606,23 +639,24 @@ def render_lead(lead: dict[str, Any]) -> str:
     return "\n".join("\n".join(block) for block in blocks if block)
 
 
-def lead_rows(items: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """List columns: enough to pick up the phone."""
-    headers = ["ID", "Received (UTC)", "Status", "Priority", "Name", "Prefers", "Reach at", "Notice"]
-    rows = [
-        [
-            it["lead_id"],
-            _when(it.get("created_at"), seconds=False),
-            it.get("status", ""),
-            "URGENT" if it.get("priority") == "urgent" else "normal",
-            _name(it),
-            f"{it.get('preferred_contact', '')}, {it.get('best_time', 'any')}",
-            _reach(it),
-            it.get("notice_state", ""),
-        ]
-        for it in items
-    ]
-    return headers, rows
+def render_list(items: list[dict[str, Any]], zone: tzinfo = UTC, width: int = LIST_WIDTH) -> str:
+    """Two lines a lead, each at most `width` columns: the whole id, when, status, priority, notice;
+    then who, how and when they prefer, and where to reach them (cut with an ellipsis)."""
+    lines = []
+    for it in items:
+        when = datetime.fromisoformat(str(it.get("created_at"))).astimezone(zone).strftime("%b %d %H:%M")
+        urgent = it.get("priority") == "urgent"
+        head = (
+            f"{_safe_text(it['lead_id'])}  {when}  {_safe_text(it.get('status', '')):<9}  "
+            f"{'URGENT' if urgent else 'normal'}  notice {_safe_text(it.get('notice_state', ''))}"
+        )
+        who = " · ".join(
+            _safe_text(part).replace("\n", " ")
+            for part in (_name(it), f"{it.get('preferred_contact', '')}, {it.get('best_time', 'any')}", _reach(it))
+            if part
+        )
+        lines += [_short(head, width), _short("    " + who, width)]
+    return "\n".join(lines)
 
 
 def neutralise(cell: str) -> str:
@@ -834,13 +868,21 @@ def cmd_list(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     if not items:
         io_.say(f"No {'more ' if args.next else ''}leads with status {what}.")
     else:
-        io_.say(render_table(*lead_rows(items)))
+        width = (
+            max(LIST_WIDTH, shutil.get_terminal_size((LIST_WIDTH, 24)).columns) if io_.stdout.isatty() else LIST_WIDTH
+        )
+        io_.say(render_list(items, ctx.zone, width))
         io_.say(f"\n{len(items)} lead(s), status {what}, newest first.")
+        io_.say(f"Times are {_zone_name(ctx.zone)}" + ("." if _zone_name(ctx.zone) == "UTC" else " (--utc for UTC)."))
     if cursor:
         io_.say(f"More: {ctx.prog} list --next {cursor}")
     if Status.SPAM.value not in statuses:
         io_.say(f"Suspected spam is listed apart: {ctx.prog} list --spam")
     return OK
+
+
+def _zone_name(zone: tzinfo) -> str:
+    return str(getattr(zone, "key", None) or "UTC")
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
@@ -849,7 +891,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     if args.json:
         io_.json(public(lead))
     else:
-        io_.say(render_lead(lead))
+        io_.say(render_lead(lead, ctx.zone))
     return OK
 
 
@@ -913,7 +955,8 @@ def cmd_erase(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     lead = _get(ctx, lead_id)
     if not args.yes:
         io_.note(
-            f"This erases lead {lead_id} ({_safe_text(_name(lead))}, received {_when(lead.get('created_at'))}) "
+            f"This erases lead {lead_id} ({_safe_text(_name(lead))}, "
+            f"received {_when(lead.get('created_at'), zone=ctx.zone)}) "
             "and everything stored with it. It cannot be undone."
         )
         print("Type the lead id to erase it: ", end="", file=io_.stderr, flush=True)
@@ -1045,6 +1088,23 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 # ---------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _stage_variable(stage: str | None) -> Iterator[None]:
+    """STAGE set for the run, so a notice it sends (restore, redrive) names this stage in its `./leads` hint."""
+    if stage is None:
+        yield
+        return
+    previous = os.environ.get("STAGE")
+    os.environ["STAGE"] = stage
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("STAGE", None)
+        else:
+            os.environ["STAGE"] = previous
+
+
 def _opt(args: argparse.Namespace, name: str) -> Any:
     return getattr(args, name, None)
 
@@ -1067,6 +1127,12 @@ def _common_options() -> argparse.ArgumentParser:
     where.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: your AWS config)")
     where.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile (default: AWS_PROFILE)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON output for scripts")
+    common.add_argument(
+        "--utc",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=f"show times in UTC (default: the clinic's time zone, CLINIC_TIMEZONE, else {CLINIC_TIMEZONE})",
+    )
     return common
 
 
@@ -1151,12 +1217,14 @@ def main(
     except SystemExit as exc:  # --help, or a bad command line (argparse has printed why)
         return int(exc.code or 0)
     args.json = bool(_opt(args, "json"))
-    target = resolve_target(args, dict(os.environ if env is None else env))
-    ctx = Context(target, dict(os.environ if env is None else env))
+    environ = dict(os.environ if env is None else env)
+    target = resolve_target(args, environ)
+    zone_name = environ.get("CLINIC_TIMEZONE") or _stage_env(target.stage).get("CLINIC_TIMEZONE") or CLINIC_TIMEZONE
     from botocore.exceptions import BotoCoreError, ClientError
 
-    with quiet_service_logs():
+    with quiet_service_logs(), _stage_variable(target.stage if env is None else None):
         try:
+            ctx = Context(target, environ, UTC if _opt(args, "utc") else clinic_zone(zone_name))
             return int(args.func(ctx, args, io_))
         except CliError as exc:
             io_.note(exc.message)

@@ -1,15 +1,19 @@
 """`make run`: the whole stack on this machine, against moto server.
 
 Starts moto server, creates the table and topic from infra/stack.yaml, runs
-`chalice local`, serves the demo page from web/ on another origin, and pumps
-the table's stream into `notify_staff`, printing each notice as staff would
-read it. Ctrl-C stops everything it started.
+`chalice local` (scripts/local_api.py: each connection's own address is its
+client IP, as behind API Gateway), serves the demo page from web/ on another
+origin, and pumps the table's stream into `notify_staff`, printing each notice
+as staff would read it. The terminal shows only the notices; the JSON log
+lines and the API's access lines go to LOG_FILE (default .local/next-steps.log).
+Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import logging
 import os
 import signal
 import socket
@@ -38,6 +42,24 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def log_path() -> Path:
+    """Where the JSON log lines and access lines go: LOG_FILE, else .local/next-steps.log."""
+    return Path(os.environ.get("LOG_FILE") or ROOT / ".local" / "next-steps.log").resolve()
+
+
+def log_to_file(path: Path) -> None:
+    """Send this process's service log lines to the log file instead of the terminal."""
+    from chalicelib.logs import JsonLineFormatter
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonLineFormatter())
+    logger = logging.getLogger("next_steps")
+    # logs.configure() adds its stdout handler only when no JSON-line handler is present.
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def _wait_http(url: str, seconds: float = 30.0) -> None:
@@ -194,7 +216,10 @@ def main() -> int:
 
     env = aws_env(emulator_port)
     os.environ.update(env)
-    bin_dir = Path(sys.executable).parent
+    logs = log_path()
+    logs.parent.mkdir(parents=True, exist_ok=True)
+    logs.write_text("", encoding="utf-8")  # each run starts a fresh log
+    log_to_file(logs)
     children: list[subprocess.Popen[bytes]] = []
     stop = threading.Event()
 
@@ -231,16 +256,23 @@ def main() -> int:
         # No autoreload: a file saved anywhere in the project would restart the
         # API mid-request (refused connections), and the in-process stream pump
         # would keep the old code anyway. Restart `make run` to pick up changes.
-        chalice_cmd = [str(bin_dir / "chalice"), "local", "--no-autoreload", "--stage", STAGE]
-        children.append(
-            subprocess.Popen(
-                [*chalice_cmd, "--host", "127.0.0.1", "--port", str(api_port)],
-                cwd=ROOT,
-                env=api_env,
-                start_new_session=True,
+        chalice_cmd = [sys.executable, "-m", "scripts.local_api", "local", "--no-autoreload", "--stage", STAGE]
+        with logs.open("ab") as api_log:  # the API's JSON lines and access lines
+            children.append(
+                subprocess.Popen(
+                    [*chalice_cmd, "--host", "127.0.0.1", "--port", str(api_port)],
+                    cwd=ROOT,
+                    env=dict(api_env, PYTHONUNBUFFERED="1"),
+                    stdout=api_log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             )
-        )
-        _wait_http(f"http://127.0.0.1:{api_port}/health")
+        try:
+            _wait_http(f"http://127.0.0.1:{api_port}/health")
+        except SystemExit:
+            print(f"The API did not start; see {logs}", file=sys.stderr)
+            raise
         api_url = f"http://127.0.0.1:{api_port}/leads"
         web = serve_web(web_port, api_url)
         pump = threading.Thread(target=run_pump, args=(api_env, outputs, stop), daemon=True)
@@ -250,12 +282,13 @@ def main() -> int:
             f"  API        http://127.0.0.1:{api_port}  (POST /leads, GET /health)\n"
             f"  Demo page  http://127.0.0.1:{web_port}/\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
+            f"  Logs       {logs}  (JSON log lines and API access lines)\n"
             f"Staff notices appear below. Ctrl-C stops everything.\n",
             flush=True,
         )
         while not stop.is_set():
             if any(child.poll() is not None for child in children):
-                print("A local service stopped unexpectedly; shutting down.", file=sys.stderr)
+                print(f"A local service stopped unexpectedly (see {logs}); shutting down.", file=sys.stderr)
                 break
             stop.wait(0.5)
         web.shutdown()

@@ -359,8 +359,12 @@ def test_without_javascript_a_mistake_gets_a_page_listing_what_to_fix(browser: A
         page.goto(stack.web_origin)
         fill(page, first_name="Sky", phone="<b>12</b>", preferred_contact="text", consent_to_contact=True)
 
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+
         # WHEN they send it
-        page.click(f"{FORM} button[type=submit]")
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.startswith(stack.api)) as answer:
+            page.click(f"{FORM} button[type=submit]")
 
         # THEN a plain page names each field to fix, showing their input as text, not markup
         page.locator("h1", has_text="Please check the form").wait_for()
@@ -370,6 +374,10 @@ def test_without_javascript_a_mistake_gets_a_page_listing_what_to_fix(browser: A
         assert "<b>12</b>" in phone  # shown as typed, as text
         assert page.locator("main b").count() == 0
         assert any(i.startswith("Permission to text you:") for i in items)
+        # AND the page looks as designed under its Content-Security-Policy: its inline style applies
+        assert "default-src 'none'" in (answer.value.headers.get("content-security-policy") or "")
+        assert page.evaluate("getComputedStyle(document.body).maxWidth") == "640px"
+        assert [m for m in console if "Content Security Policy" in m] == []
 
         # AND, as the page says, Back returns to the form with what they typed
         page.go_back()

@@ -38,7 +38,7 @@ def test_list_shows_open_leads_newest_first_and_keeps_spam_apart(cli: Cli, clien
     table = cli("list")
     assert table.code == 0
     assert first in table.out and second in table.out and spam not in table.out
-    assert "Received (UTC)" in table.out and "contacted" in table.out
+    assert "Times are America/New_York" in table.out and "contacted" in table.out
     assert "list --spam" in table.out
 
     spam_list = cli("list", "--spam", "--json").json()
@@ -60,7 +60,7 @@ def test_list_pages_with_next_until_every_lead_was_shown_once(cli: Cli, client: 
     assert seen == [lead["lead_id"] for lead in newest_first]
 
     human = cli("list", "--limit", "2")
-    assert "More: python -m scripts.leads --stage test list --next " in human.out
+    assert "More: ./leads --stage test list --next " in human.out
 
 
 def test_list_rejects_a_made_up_cursor() -> None:

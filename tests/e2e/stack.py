@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -25,16 +27,21 @@ def free_port() -> int:
 
 
 class LocalStack:
-    """One running `python -m scripts.local_stack`, its output collected line by line."""
+    """One running `python -m scripts.local_stack`, its terminal output collected line by line.
+
+    Its log file (JSON log lines, API access lines) is its own temporary file, `log_file`.
+    """
 
     def __init__(self, ports: tuple[int, int, int] | None = None) -> None:
         self.api_port, self.emulator_port, self.web_port = ports or (free_port(), free_port(), free_port())
         self.lines: list[str] = []
+        self.log_file = Path(tempfile.mkdtemp(prefix="next-steps-e2e-")) / "next-steps.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(
             API_PORT=str(self.api_port),
             EMULATOR_PORT=str(self.emulator_port),
             WEB_PORT=str(self.web_port),
+            LOG_FILE=str(self.log_file),
             PYTHONUNBUFFERED="1",
         )
         self.proc = subprocess.Popen(
@@ -68,6 +75,14 @@ class LocalStack:
         return False
 
     @property
+    def log(self) -> str:
+        """What the stack wrote to its log file so far."""
+        try:
+            return self.log_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+
+    @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
@@ -76,8 +91,22 @@ class LocalStack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        source: str | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
+        """One HTTP request to the API; `source` binds the client to that local address (e.g. 127.0.0.2)."""
+        if source is not None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=10, source_address=(source, 0))
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                response = conn.getresponse()
+                return response.status, dict(response.headers), response.read()
+            finally:
+                conn.close()
         req = urllib.request.Request(self.api + path, data=body, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
@@ -85,9 +114,15 @@ class LocalStack:
         except urllib.error.HTTPError as err:
             return err.code, dict(err.headers), err.read()
 
-    def post_json(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    def post_json(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None, source: str | None = None
+    ) -> tuple[int, dict[str, str], Any]:
         status, hdrs, raw = self.request(
-            "POST", "/leads", json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})}
+            "POST",
+            "/leads",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+            source=source,
         )
         return status, hdrs, json.loads(raw) if raw else None
 

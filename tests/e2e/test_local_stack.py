@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store import from_item
-from tests.e2e.stack import LocalStack
+from tests.e2e.stack import ROOT, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -79,3 +80,65 @@ def test_ctrl_c_stops_everything_and_a_second_run_works() -> None:
         assert status == 200
     finally:
         second.stop()
+
+
+def _local_limit() -> int:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    return int(config["stages"]["local"]["environment_variables"]["RATE_LIMIT_PER_10_MIN"])
+
+
+def test_each_local_client_address_is_its_own_client_ip(stack: LocalStack) -> None:
+    # GIVEN the local stage's per-client-IP limit, and two clients on two loopback addresses
+    limit = _local_limit()
+
+    def person(n: int) -> dict[str, Any]:
+        return dict(
+            LEAD,
+            email=f"client.{n}@example.org",
+            message=f"Request {n}: trouble sleeping.",
+            started_at=int((time.time() - 30) * 1000),
+        )
+
+    # WHEN the first client sends as many leads as the limit allows, and one more
+    made = []
+    for n in range(limit):
+        status, _, answer = stack.post_json(person(n), source="127.0.0.2")
+        assert status == 201, answer
+        made.append(answer["lead_id"])
+    status, headers, _ = stack.post_json(person(limit), source="127.0.0.2")
+
+    # THEN only the first client is limited; the second still gets through
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    status, _, answer = stack.post_json(person(limit + 1), source="127.0.0.3")
+    assert status == 201, answer
+    # AND each lead's consent record holds the address it really came from, as behind API Gateway
+    ips = {lead["lead_id"]: lead["consent"]["ip"] for lead in stored_leads(stack)}
+    assert {ips[lead_id] for lead_id in made} == {"127.0.0.2"}
+    assert ips[answer["lead_id"]] == "127.0.0.3"
+
+
+def test_the_terminal_shows_notices_and_the_log_file_has_the_log_lines(stack: LocalStack) -> None:
+    # GIVEN the running stack, which said where its log file is
+    assert f"Logs       {stack.log_file}" in stack.output
+    # WHEN a lead arrives and its notice is sent
+    body = dict(LEAD, email="quiet.terminal@example.org", started_at=int((time.time() - 30) * 1000))
+    status, _, answer = stack.post_json(body, {"Idempotency-Key": "e2e-quiet"})
+    assert status == 201
+    lead_id = answer["lead_id"]
+    assert stack.wait_for(f"Lead {lead_id}.", 10), stack.output
+
+    # THEN the terminal shows the notice, and no JSON log line or access line
+    terminal = stack.lines
+    assert any(line.startswith("STAFF NOTICE") for line in terminal)
+    assert f"./leads --local show {lead_id}" in stack.output  # the command that opens it, for this stack
+    assert [line for line in terminal if line.lstrip().startswith("{")] == []
+    assert [line for line in terminal if "HTTP/1.1" in line] == []
+    # AND the log file has the API's and the notice pump's JSON lines, and the access lines
+    deadline = time.monotonic() + 5
+    while '"notice_sent"' not in stack.log and time.monotonic() < deadline:
+        time.sleep(0.1)
+    logged = [json.loads(line) for line in stack.log.splitlines() if line.startswith("{")]
+    events = {(line["event"], line.get("lead_id")) for line in logged}
+    assert ("lead_received", lead_id) in events
+    assert ("notice_sent", lead_id) in events
+    assert '"POST /leads HTTP/1.1" 201' in stack.log
