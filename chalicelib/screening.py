@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from chalicelib.leads import LeadSubmission
@@ -34,36 +34,45 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ru|cn|xy
 _MARKUP = re.compile(r"<\s*a\s+href|\[url=|\[/url\]|<\s*script", re.I)
 
 # --- Folding a message for matching ----------------------------------------
+# Patterns are compiled on first use, not at import: every cold start imports
+# this module, and only a submission with a message needs them.
+
+
+@cache
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 # Every step below is general (no phrase is named in code): the phrases live
 # in crisis_phrases.txt alone.
 
 # Apostrophes of every style, and the acute accent used as one: removed, so
 # "don't" with U+0027, U+2019, a backtick or U+00B4, and "dont", all read "dont".
-_APOSTROPHES = re.compile(r"['\u2018\u2019\u201b\u02bc\u02b9\u00b4`\u2032\uff07]")
+_APOSTROPHES = r"['\u2018\u2019\u201b\u02bc\u02b9\u00b4`\u2032\uff07]"
 # Letters that render as nothing (the Hangul fillers): dropped like format characters.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 # "su!cide": an exclamation mark between letters stands for an i.
-_BANG_FOR_I = re.compile(r"(?<=[a-z])!(?=[a-z])")
+_BANG_FOR_I = r"(?<=[a-z])!(?=[a-z])"
 # Three or more single letters or digits, each set apart by spaces or
 # punctuation ("s u i c i d e", "s-u-i-c-i-d-a-l", "k.m.s"): joined into one word.
-_SPACED_LETTERS = re.compile(r"(?<![^\W_])[a-z0-9](?:[\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])){2,}")
-_SPACED_SEPARATORS = re.compile(r"[\s\-._*/+|\u00b7]")
+_SPACED_LETTERS = r"(?<![^\W_])[a-z0-9](?:[\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])){2,}"
+_SPACED_SEPARATORS = r"[\s\-._*/+|\u00b7]"
 # Two single letters in a row: a cheap scan (it starts at a separator) before the full one.
-_SPACED_HINT = re.compile(r"[\s\-._*/+|\u00b7][a-z0-9][\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])")
+_SPACED_HINT = r"[\s\-._*/+|\u00b7][a-z0-9][\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])"
 # Digits and symbols used for letters inside a word with at least one letter
 # ("su1cide", "k1ll", "d3ad"); a number on its own is left alone.
-_LEET_WORD = re.compile(r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[\w@$]+")
+_LEET_WORD = r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[\w@$]+"
 _LEET = str.maketrans("0134578@$", "oieastbas")
-_LEET_HINT = re.compile(r"[0-9@$](?:(?<=[a-z][0-9@$])|(?=[a-z]))")
+_LEET_HINT = r"[0-9@$](?:(?<=[a-z][0-9@$])|(?=[a-z]))"
 # Doubled or held-down letters ("diiiie", "killl", "beter") become one, in the
 # message and in the phrases alike, so "kil", "kill" and "killll" all read "kil".
-_REPEATED_LETTER = re.compile(r"([a-z])\1+")
-_ELLIPSIS = re.compile(r"\.{2,}")
+_REPEATED_LETTER = r"([a-z])\1+"
+_ELLIPSIS = r"\.{2,}"
 # Sentence ends become a "." word, so that `<end>` in a phrase can see them.
-_SENTENCE_END = re.compile(r"[.!?;]+|\n")
-_OTHER = re.compile(r"[^\w.]+|_+")
+_SENTENCE_END = r"[.!?;]+|\n"
+_OTHER = r"[^\w.]+|_+"
 _ASCII_OTHER = str.maketrans(dict.fromkeys("!\"#$%&'()*+,-/:;<=>?@[\\]^_`{|}~\t\r\x0b\x0c", " "))
-_REPEATED_END = re.compile(r"\.(?: \.)+")
+_REPEATED_END = r"\.(?: \.)+"
 
 
 def normalise(text: str) -> str:
@@ -74,22 +83,22 @@ def normalise(text: str) -> str:
     letters, spaced-out letters are joined, a doubled letter is one letter,
     punctuation is one space and each sentence end is a "." word.
     """
-    folded = _APOSTROPHES.sub("", text.casefold())
+    folded = _rx(_APOSTROPHES).sub("", text.casefold())
     if not folded.isascii():
         folded = _fold_unicode(folded)
     if "!" in folded:
-        folded = _BANG_FOR_I.sub("i", folded)
+        folded = _rx(_BANG_FOR_I).sub("i", folded)
     # Each costly pass runs only when a cheap scan finds something for it
     # (ordinary text of 2,000 characters takes about 0.2 ms in all).
-    if _SPACED_HINT.search(" " + folded):
-        folded = _SPACED_LETTERS.sub(lambda m: _SPACED_SEPARATORS.sub("", m.group()), folded)
-    if _LEET_HINT.search(folded):
-        folded = _LEET_WORD.sub(lambda m: m.group().translate(_LEET), folded)
-    folded = _REPEATED_LETTER.sub(r"\1", folded)
-    folded = _SENTENCE_END.sub(" . ", _ELLIPSIS.sub(" ", folded)).translate(_ASCII_OTHER)
+    if _rx(_SPACED_HINT).search(" " + folded):
+        folded = _rx(_SPACED_LETTERS).sub(lambda m: _rx(_SPACED_SEPARATORS).sub("", m.group()), folded)
+    if _rx(_LEET_HINT).search(folded):
+        folded = _rx(_LEET_WORD).sub(lambda m: m.group().translate(_LEET), folded)
+    folded = _rx(_REPEATED_LETTER).sub(r"\1", folded)
+    folded = _rx(_SENTENCE_END).sub(" . ", _rx(_ELLIPSIS).sub(" ", folded)).translate(_ASCII_OTHER)
     if not folded.isascii():
-        folded = _OTHER.sub(" ", folded)
-    return _REPEATED_END.sub(".", " ".join(folded.split()))
+        folded = _rx(_OTHER).sub(" ", folded)
+    return _rx(_REPEATED_END).sub(".", " ".join(folded.split()))
 
 
 def _fold_unicode(text: str) -> str:
@@ -133,11 +142,11 @@ def _fold_confusables(text: str) -> str:
 
 _GAP_WORDS = 3
 _SEP = r"\s(?:\.\s)?"  # one space, or a sentence end: "kill. myself." still reads as one phrase
-_TOKEN = re.compile(r"\(|\)|\||!|<end>|\.\.\.|[^\s()|!]+")
-_MACRO_DEF = re.compile(r"@([a-z_]+)\s*=\s*(.+)")
-_MACRO_USE = re.compile(r"@([a-z_]+)")
-_DEFINES = re.compile(r"@[^=()|]*=")
-_WORD = re.compile(r"[a-z0-9]+\*?")
+_PHRASE_PART = r"\(|\)|\||!|<end>|\.\.\.|[^\s()|!]+"
+_MACRO_DEF = r"@([a-z_]+)\s*=\s*(.+)"
+_MACRO_USE = r"@([a-z_]+)"
+_DEFINES = r"@[^=()|]*="
+_WORD = r"[a-z0-9]+\*?"
 
 # A phrase's first words: (word, True if it is a prefix such as "suicid*").
 _Firsts = set[tuple[str, bool]]
@@ -230,9 +239,9 @@ class _Parser:
             return "(?:" + "|".join(a[0] for a in present) + ")", firsts, optional
         if part in (")", "|", "!", "...", "<end>"):
             raise _PhraseError(f"unexpected {part!r}")
-        if not _WORD.fullmatch(part):
+        if not _rx(_WORD).fullmatch(part):
             raise _PhraseError(f"not a word: {part!r}")
-        stem, prefix = _REPEATED_LETTER.sub(r"\1", part.rstrip("*")), part.endswith("*")
+        stem, prefix = _rx(_REPEATED_LETTER).sub(r"\1", part.rstrip("*")), part.endswith("*")
         if prefix and len(stem) < 3:
             raise _PhraseError(f"a word ending in * needs at least three letters before it: {part!r}")
         pattern = (_SEP if started else "") + re.escape(stem) + (r"\w*" if prefix else "")
@@ -243,7 +252,7 @@ class _Parser:
         start = self.pos
         self.item(started=False)
         words = [t for t in self.tokens[start : self.pos] if t not in ("(", ")")]
-        phrases = [_REPEATED_LETTER.sub(r"\1", p) for p in " ".join(words).split(" | ")]
+        phrases = [_rx(_REPEATED_LETTER).sub(r"\1", p) for p in " ".join(words).split(" | ")]
         if any(not re.fullmatch(r"[a-z0-9]+(?: [a-z0-9]+)*", p) for p in phrases):
             raise _PhraseError("only plain words may follow a leading !")
         return phrases
@@ -256,14 +265,14 @@ def _phrase_lines(source: str) -> list[tuple[int, str, _Firsts]]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        line = _APOSTROPHES.sub("", line.casefold()).replace("-", " ")
+        line = _rx(_APOSTROPHES).sub("", line.casefold()).replace("-", " ")
         try:
             line = _expand(line, macros)
-            definition = _MACRO_DEF.fullmatch(line)
+            definition = _rx(_MACRO_DEF).fullmatch(line)
             if definition:
                 macros[definition.group(1)] = definition.group(2)
                 continue
-            pattern, firsts = _Parser(_TOKEN.findall(line)).parse()
+            pattern, firsts = _Parser(_rx(_PHRASE_PART).findall(line)).parse()
         except _PhraseError as exc:
             raise ValueError(f"{_PHRASES_FILE.name} line {number}: {exc}: {raw.strip()}") from None
         phrases.append((number, pattern, firsts))
@@ -271,9 +280,9 @@ def _phrase_lines(source: str) -> list[tuple[int, str, _Firsts]]:
 
 
 def _expand(line: str, macros: dict[str, str]) -> str:
-    is_definition = _DEFINES.match(line) is not None
+    is_definition = _rx(_DEFINES).match(line) is not None
     head, sep, body = line.partition("=") if is_definition else ("", "", line)
-    if is_definition and not _MACRO_DEF.fullmatch(line):
+    if is_definition and not _rx(_MACRO_DEF).fullmatch(line):
         raise _PhraseError("a definition reads @name = (words|more words)")
 
     def use(match: re.Match[str]) -> str:
@@ -281,7 +290,7 @@ def _expand(line: str, macros: dict[str, str]) -> str:
             raise _PhraseError(f"@{match.group(1)} is not defined above")
         return f"({macros[match.group(1)]})"
 
-    return head + sep + _MACRO_USE.sub(use, body)
+    return head + sep + _rx(_MACRO_USE).sub(use, body)
 
 
 class _Phrase:
