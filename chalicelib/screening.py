@@ -117,11 +117,14 @@ def _fold_unicode(text: str) -> str:
 
 
 _CONFUSABLE: dict[str, str] = {}
+_CONFUSABLE_CACHE_MAX = 20_000
 
 
 def _fold_confusables(text: str) -> str:
     """Replace letters from other scripts that look like Latin ones (Cyrillic U+0455 for s, Greek omicron for o)."""
     unseen = {ch for ch in text if ch.isalpha() and not ch.isascii() and ch not in _CONFUSABLE}
+    if len(_CONFUSABLE) + len(unseen) > _CONFUSABLE_CACHE_MAX:
+        _CONFUSABLE.clear()  # messages in every script must not grow a warm function's memory without bound
     if unseen:
         # Unicode's confusables data, through a library: imported only here,
         # for the few messages with non-Latin letters, as it costs tens of

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib import screening
 from chalicelib.leads import validate_submission
@@ -202,3 +204,21 @@ def test_plain_ascii_text_never_loads_the_confusables_library() -> None:
 def test_every_phrase_of_the_shipped_list_compiles() -> None:
     # Phrases compile when first needed; a broken one must fail here, never on a visitor's message.
     screening._crisis_index().compile_all()
+
+
+ASCII_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=200)
+INVISIBLE = st.sampled_from(["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200c", "\u200d", "\u3164"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_is_screened_without_error(text: str) -> None:
+    assert suggests_crisis(text) in (True, False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(ASCII_TEXT, st.sampled_from(["I want to kill myself", "i feel suicidal", "kms"])), data=st.data())
+def test_case_and_invisible_characters_never_change_the_answer(text: str, data: st.DataObject) -> None:
+    position = data.draw(st.integers(min_value=0, max_value=len(text)))
+    hidden = text[:position] + data.draw(INVISIBLE) + text[position:]
+    assert suggests_crisis(text.upper()) == suggests_crisis(text) == suggests_crisis(hidden)
