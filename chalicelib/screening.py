@@ -29,7 +29,14 @@ CRISIS_RESOURCES: list[dict[str, str]] = [
     },
 ]
 
-_PHRASES_FILE = Path(__file__).parent / "data" / "crisis_phrases.txt"
+# Every language's list runs on every message, whatever the form's language:
+# people mix languages. The files are named here rather than globbed, so a
+# draft or an editor's backup in data/ never changes screening unreviewed
+# (a test fails if a crisis_phrases*.txt file is not named here).
+_PHRASES_FILES = (
+    Path(__file__).parent / "data" / "crisis_phrases.txt",
+    Path(__file__).parent / "data" / "crisis_phrases_es.txt",
+)
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ru|cn|xyz|top|info|biz|io)\b/?", re.I)
 _MARKUP = re.compile(r"<\s*a\s+href|\[url=|\[/url\]|<\s*script", re.I)
 
@@ -261,7 +268,8 @@ class _Parser:
         return phrases
 
 
-def _phrase_lines(source: str) -> list[tuple[int, str, _Firsts]]:
+def _phrase_lines(source: str, name: str = "crisis_phrases.txt") -> list[tuple[int, str, _Firsts]]:
+    # Named groups belong to the file that defines them.
     macros: dict[str, str] = {}
     phrases: list[tuple[int, str, _Firsts]] = []
     for number, raw in enumerate(source.splitlines(), start=1):
@@ -269,6 +277,8 @@ def _phrase_lines(source: str) -> list[tuple[int, str, _Firsts]]:
         if not line:
             continue
         line = _rx(_APOSTROPHES).sub("", line.casefold()).replace("-", " ")
+        if not line.isascii():
+            line = _fold_unicode(line)  # "quitarme la vída" in the list reads like the folded message
         try:
             line = _expand(line, macros)
             definition = _rx(_MACRO_DEF).fullmatch(line)
@@ -277,7 +287,7 @@ def _phrase_lines(source: str) -> list[tuple[int, str, _Firsts]]:
                 continue
             pattern, firsts = _Parser(_rx(_PHRASE_PART).findall(line)).parse()
         except _PhraseError as exc:
-            raise ValueError(f"{_PHRASES_FILE.name} line {number}: {exc}: {raw.strip()}") from None
+            raise ValueError(f"{name} line {number}: {exc}: {raw.strip()}") from None
         phrases.append((number, pattern, firsts))
     return phrases
 
@@ -351,7 +361,10 @@ class _Index:
 
 @lru_cache(maxsize=1)
 def _crisis_index() -> _Index:
-    return _Index(_phrase_lines(_PHRASES_FILE.read_text(encoding="utf-8")))
+    lines: list[tuple[int, str, _Firsts]] = []
+    for path in _PHRASES_FILES:
+        lines += _phrase_lines(path.read_text(encoding="utf-8"), path.name)
+    return _Index(lines)
 
 
 def suggests_crisis(text: str | None) -> bool:

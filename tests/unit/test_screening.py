@@ -160,7 +160,7 @@ def test_the_phrase_file_is_the_only_source_of_phrases(tmp_path: Any, monkeypatc
     # GIVEN a phrase file that lists one made-up phrase and nothing else
     phrases = tmp_path / "crisis_phrases.txt"
     phrases.write_text("# test\n@feel = (feel|am)\ni @feel purple*\n", encoding="utf-8")
-    monkeypatch.setattr(screening, "_PHRASES_FILE", phrases)
+    monkeypatch.setattr(screening, "_PHRASES_FILES", (phrases,))
     screening._crisis_index.cache_clear()
     try:
         # THEN matching follows that file alone
@@ -180,7 +180,7 @@ def test_a_malformed_phrase_line_is_refused_when_the_list_loads(
 ) -> None:
     phrases = tmp_path / "crisis_phrases.txt"
     phrases.write_text(f"kill myself\n{line}\n", encoding="utf-8")
-    monkeypatch.setattr(screening, "_PHRASES_FILE", phrases)
+    monkeypatch.setattr(screening, "_PHRASES_FILES", (phrases,))
     screening._crisis_index.cache_clear()
     try:
         with pytest.raises(ValueError, match=r"crisis_phrases\.txt line 2"):
