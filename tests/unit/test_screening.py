@@ -78,6 +78,13 @@ def test_crisis_phrases_are_recognised(text: str) -> None:
         # A third person in danger
         "My son says he wants to kill himself",
         "my wife says she wants to die",
+        # Spanish, with or without accents, and mixed with English
+        "quitarme la vida",
+        "quit\u00e1rme la v\u00edda",
+        "Ya no quiero vivir",
+        "me quiero matar",
+        "mi hijo dice que se quiere morir",
+        "I need an appointment, ya no aguanto mas, quiero suicidarme",
     ],
 )
 def test_evasive_spelling_is_still_recognised(text: str) -> None:
@@ -111,6 +118,13 @@ def test_evasive_spelling_is_still_recognised(text: str) -> None:
         "\u0421\u043f\u0430\u0441\u0438\u0431\u043e, "
         "\u043f\u043e\u0437\u0432\u043e\u043d\u0438\u0442\u0435 \u043c\u043d\u0435",
         "",
+        # Spanish near-misses
+        "me muero de ganas de saber si aceptan Aetna",
+        "la espera me est\u00e1 matando",
+        "quiero dejar mi medicamento actual",
+        "no quiero despertar mareada despu\u00e9s de la ketamina",
+        "tengo que cortarme el pelo antes de la cita",
+        "\u00bfhay riesgo de sobredosis con la ketamina?",
     ],
 )
 def test_near_misses_do_not_match(text: str) -> None:
@@ -199,6 +213,25 @@ def test_plain_ascii_text_never_loads_the_confusables_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_every_phrase_file_in_the_data_folder_is_loaded() -> None:
+    # A language's list that is not named in screening would silently never run.
+    shipped = set((ROOT / "chalicelib" / "data").glob("crisis_phrases*.txt"))
+    assert shipped == set(screening._PHRASES_FILES)
+
+
+def test_named_groups_belong_to_the_file_that_defines_them(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "crisis_phrases.txt", tmp_path / "crisis_phrases_es.txt"
+    first.write_text("@feel = (feel|am)\ni @feel purple\n", encoding="utf-8")
+    second.write_text("yo @feel morado\n", encoding="utf-8")
+    monkeypatch.setattr(screening, "_PHRASES_FILES", (first, second))
+    screening._crisis_index.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"crisis_phrases_es\.txt line 1"):
+            suggests_crisis("hola")
+    finally:
+        screening._crisis_index.cache_clear()
 
 
 def test_every_phrase_of_the_shipped_list_compiles() -> None:
