@@ -7,27 +7,39 @@ import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from chalicelib.leads import LeadSubmission
+from chalicelib.words import DEFAULT_LANGUAGE, text
 
-CRISIS_RESOURCES: list[dict[str, str]] = [
-    {
-        "name": "988 Suicide & Crisis Lifeline",
-        "how": "Call or text 988 (veterans: press 1 after dialing)",
-        "call": "tel:988",
-        "text": "sms:988",
-    },
-    {
-        "name": "Crisis Text Line",
-        "how": "Text HOME to 741741",
-        "text": "sms:741741?&body=HOME",
-    },
-    {
-        "name": "Emergency services",
-        "how": "Call 911 if you are in immediate danger",
-        "call": "tel:911",
-    },
-]
+# Each line's words (`.name`, `.how`) are in the catalogue; its tap-to-call and
+# tap-to-text links are the same in every language.
+CRISIS_LINES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("crisis.lifeline", {"call": "tel:988", "text": "sms:988"}),
+    ("crisis.text_line", {"text": "sms:741741?&body=HOME"}),
+    ("crisis.emergency", {"call": "tel:911"}),
+)
+
+
+@lru_cache(maxsize=8)
+def _crisis_resources(language: str) -> tuple[dict[str, str], ...]:
+    return tuple(
+        {"name": text(language, f"{code}.name"), "how": text(language, f"{code}.how"), **links}
+        for code, links in CRISIS_LINES
+    )
+
+
+def crisis_resources(language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
+    """The crisis lines in `language`: `name`, `how`, and `call` / `text` links (tel:, sms:)."""
+    return [dict(line) for line in _crisis_resources(language)]
+
+
+def __getattr__(name: str) -> Any:
+    # CRISIS_RESOURCES, the English lines, read from the catalogue only when first asked for.
+    if name == "CRISIS_RESOURCES":
+        return crisis_resources(DEFAULT_LANGUAGE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _PHRASES_FILE = Path(__file__).parent / "data" / "crisis_phrases.txt"
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ru|cn|xyz|top|info|biz|io)\b/?", re.I)
