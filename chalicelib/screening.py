@@ -53,6 +53,9 @@ _APOSTROPHES = r"['\u2018\u2019\u201b\u02bc\u02b9\u00b4`\u2032\uff07]"
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 # "su!cide": an exclamation mark between letters stands for an i.
 _BANG_FOR_I = r"(?<=[a-z])!(?=[a-z])"
+# "k*ll", "su*cide", "s*icidal": asterisks between letters stand for a hidden i
+# (the letter most often starred out of these words).
+_STAR_FOR_I = r"(?<=[a-z])\*+(?=[a-z])"
 # Three or more single letters or digits, each set apart by spaces or
 # punctuation ("s u i c i d e", "s-u-i-c-i-d-a-l", "k.m.s"): joined into one word.
 _SPACED_LETTERS = r"(?<![^\W_])[a-z0-9](?:[\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])){2,}"
@@ -92,6 +95,8 @@ def normalise(text: str) -> str:
     # (ordinary text of 2,000 characters takes a fraction of a millisecond).
     if _rx(_SPACED_HINT).search(" " + folded):
         folded = _rx(_SPACED_LETTERS).sub(lambda m: _rx(_SPACED_SEPARATORS).sub("", m.group()), folded)
+    if "*" in folded:
+        folded = _rx(_STAR_FOR_I).sub("i", folded)
     if _rx(_LEET_HINT).search(folded):
         folded = _rx(_LEET_WORD).sub(lambda m: m.group().translate(_LEET), folded)
     folded = _rx(_REPEATED_LETTER).sub(r"\1", folded)
