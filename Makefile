@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser run leads test test-fast lint typecheck bench configure package clean
+.PHONY: setup browser run leads test test-fast lint typecheck bench configure package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,8 +52,14 @@ STACK ?= next-steps-$(STAGE)
 configure: setup
 	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)')
 
+# The zip `make deploy` ships, with bytecode for Lambda's Python 3.11 (docs/deploy.md, "Deploy the app"):
+# build/package/deployment.zip and sam.json. make package [STAGE=dev]
 package: setup
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage dev build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(PY) -m scripts.deploy package --stage $(STAGE)
+
+# make package, then `chalice deploy` of that very zip and the stage's API throttling. make deploy STAGE=prod
+deploy: setup
+	$(PY) -m scripts.deploy deploy --stage $(STAGE)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
