@@ -25,6 +25,7 @@ import pytest
 
 from tests.conftest import ROOT, valid_lead
 from tests.deploy.conftest import STACK, STAGE, Emulator, copy_project, create_stack, run, running_emulator
+from tests.deploy.test_chalice_deploy import lint
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
 
@@ -120,8 +121,10 @@ def test_each_function_gets_the_stages_memory_and_reserved_concurrency_and_the_a
     assert every_method["throttlingRateLimit"] == stage["api_throttling"]["rate_limit"]
     assert every_method["throttlingBurstLimit"] == stage["api_throttling"]["burst_limit"]
 
-    # The CloudFormation path (`chalice package`) carries the same limits.
-    sam = json.loads((project / "build" / "package" / "sam.json").read_text())
+    # The CloudFormation path (`chalice package`) carries the same limits, in a template cfn-lint accepts.
+    template = project / "build" / "package" / "sam.json"
+    assert lint(template) == []
+    sam = json.loads(template.read_text())
     [rest_api] = [r for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
     assert rest_api["Properties"]["MethodSettings"] == [
         {
