@@ -606,7 +606,7 @@ def table(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement, print the table, write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15, help="cold starts per app (default 15)")
+    parser.add_argument("--runs", type=int, default=21, help="cold starts per app (default 21)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured cold starts first (bytecode caches)")
     parser.add_argument("--iterations", type=int, default=2000, help="warm submissions and notices (default 2000)")
     parser.add_argument("--no-package", action="store_true", help="skip `chalice package`")
