@@ -31,6 +31,8 @@ works (without bytecode).
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import py_compile
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -128,6 +131,34 @@ def compile_zip(package: Path, vendor: Path, region: str = "US") -> int:
     return count
 
 
+def check_package(package: Path, vendor: Path) -> None:
+    """The zip holds each file once, and no bytecode but ours (Chalice copies chalicelib/ as it finds it)."""
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+    ours = {p.relative_to(vendor).as_posix() for p in vendor.rglob("*.pyc")}
+    stray = sorted({n for n in names if n.endswith(".pyc")} - ours)
+    stray += sorted(n for n, count in Counter(names).items() if count > 1)
+    if stray:
+        raise DeployError(
+            f"bytecode was written into the project while it was packaged ({stray[0]}, ...): "
+            "a Python process wrote __pycache__ under chalicelib/; stop it (or set PYTHONDONTWRITEBYTECODE=1) "
+            "and run again"
+        )
+
+
+def deployed_code(project: Path, stage: str) -> dict[str, str]:
+    """The SHA-256 (base64, as Lambda reports it) of each deployed function's code."""
+    import boto3
+
+    record = json.loads((project / ".chalice" / "deployed" / f"{stage}.json").read_text())
+    client = boto3.client("lambda")
+    return {
+        r["name"]: client.get_function(FunctionName=r["lambda_arn"])["Configuration"]["CodeSha256"]
+        for r in record["resources"]
+        if r.get("resource_type") == "lambda_function"
+    }
+
+
 def stage_config(project: Path, stage: str) -> dict[str, Any]:
     """The stage's block of .chalice/config.json."""
     config = json.loads((project / ".chalice" / "config.json").read_text())
@@ -206,6 +237,7 @@ def package(project: Path, stage: str, out: Path, chalice: list[str]) -> Path:
     if out.exists():
         shutil.rmtree(out)
     _run([*chalice, "package", "--stage", stage, str(out)], project)
+    check_package(out / "deployment.zip", vendor)
     limits = throttling(project, stage)
     if limits:
         throttle_sam(out / "sam.json", limits)
@@ -235,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "deploy":
                 # The same vendor/ and app give the same hash: Chalice reuses the zip just built.
                 print(_run([*chalice, "deploy", "--stage", args.stage], project), end="")
+                shipped = base64.b64encode(hashlib.sha256((out / "deployment.zip").read_bytes()).digest()).decode()
+                other = {name for name, digest in deployed_code(project, args.stage).items() if digest != shipped}
+                if other:
+                    raise DeployError(f"{', '.join(sorted(other))} did not get {out / 'deployment.zip'}")
                 limits = throttling(project, args.stage)
                 if limits:
                     applied = throttle_api(project, args.stage, limits)
