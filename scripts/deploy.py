@@ -146,6 +146,14 @@ def check_package(package: Path, vendor: Path) -> None:
         )
 
 
+def _forget_cached(project: Path, package: Path) -> None:
+    """Remove Chalice's cached copy of a package (.chalice/deployments/<hash>-python3.11.zip)."""
+    digest = hashlib.sha256(package.read_bytes()).digest()
+    for cached in (project / ".chalice" / "deployments").glob("*.zip"):
+        if hashlib.sha256(cached.read_bytes()).digest() == digest:
+            cached.unlink()
+
+
 def deployed_code(project: Path, stage: str) -> dict[str, str]:
     """The SHA-256 (base64, as Lambda reports it) of each deployed function's code."""
     import boto3
@@ -237,7 +245,13 @@ def package(project: Path, stage: str, out: Path, chalice: list[str]) -> Path:
     if out.exists():
         shutil.rmtree(out)
     _run([*chalice, "package", "--stage", stage, str(out)], project)
-    check_package(out / "deployment.zip", vendor)
+    try:
+        check_package(out / "deployment.zip", vendor)
+    except DeployError:
+        # Chalice caches the zip under a hash it took before the stray files
+        # appeared, and would reuse it every time: drop it, so the next run builds anew.
+        _forget_cached(project, out / "deployment.zip")
+        raise
     limits = throttling(project, stage)
     if limits:
         throttle_sam(out / "sam.json", limits)

@@ -57,3 +57,13 @@ def test_a_package_with_bytecode_that_is_not_ours_or_twice_the_same_file_is_refu
         twice = _zip(tmp_path / "twice.zip", [*good, "chalicelib/__pycache__/store.cpython-311.pyc"])
     with pytest.raises(deploy.DeployError, match=r"store\.cpython-311\.pyc"):
         deploy.check_package(twice, vendor)
+
+
+def test_a_refused_package_is_dropped_from_chalices_cache_so_the_next_run_builds_it_anew(tmp_path: Path) -> None:
+    cache = tmp_path / ".chalice" / "deployments"
+    cache.mkdir(parents=True)
+    refused = _zip(tmp_path / "deployment.zip", ["app.py", "chalicelib/__pycache__/x.cpython-311.pyc"])
+    (cache / "aaa-python3.11.zip").write_bytes(refused.read_bytes())
+    (cache / "bbb-python3.11.zip").write_bytes(_zip(tmp_path / "other.zip", ["app.py"]).read_bytes())
+    deploy._forget_cached(tmp_path, refused)
+    assert sorted(p.name for p in cache.iterdir()) == ["bbb-python3.11.zip"]
