@@ -60,6 +60,29 @@ NOT_COMPILED = (
     "pydantic/experimental/",
     "pydantic/deprecated/",
     "phonenumbers/shortdata/region_",  # short codes (911, ...): shortnumberinfo is imported, never used
+    # Imported by no handler (tests/deploy checks a POST needs none of them):
+    # tools, command lines and features the app does not use.
+    "pydantic/mypy.py",
+    "pydantic/networks.py",
+    "pydantic/color.py",
+    "pydantic/type_adapter.py",
+    "pydantic/dataclasses.py",
+    "pydantic/root_model.py",
+    "pydantic/functional_serializers.py",
+    "pydantic/validate_call_decorator.py",
+    "pydantic/_internal/_dataclasses.py",
+    "pydantic/_internal/_validate_call.py",
+    "pydantic/_internal/_decorators_v1.py",
+    "annotated_types/test_cases.py",
+    "idna/uts46data.py",  # only for a non-ASCII email domain (then compiled on that cold start)
+    "idna/codec.py",
+    "idna/cli.py",
+    "idna/__main__.py",
+    "email_validator/deliverability.py",
+    "email_validator/__main__.py",
+    "phonenumbers/geocoder.py",
+    "phonenumbers/carrier.py",
+    "phonenumbers/timezone.py",
 )
 # phonenumbers loads one metadata module per region it parses a number for:
 # only the stage's default region (PHONE_DEFAULT_REGION) gets bytecode.
