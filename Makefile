@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser run leads test test-fast lint typecheck bench configure package deploy clean
+.PHONY: setup browser run leads test test-fast lint typecheck bench configure package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,7 @@ package: setup
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(PY) -m scripts.deploy package --stage $(STAGE)
 
 # make package, then `chalice deploy` of that very zip and the stage's API throttling. make deploy STAGE=prod
+.PHONY: deploy
 deploy: setup
 	$(PY) -m scripts.deploy deploy --stage $(STAGE)
 

@@ -13,9 +13,9 @@ from typing import Any
 # end of this module no later collection walks them (about 10% of a cold start).
 gc.disable()
 
-from chalice.app import Chalice, Rate, Response  # noqa: E402
+from chalice.app import Chalice, Rate, Response
 
-from chalicelib import http, runtime, service  # noqa: E402
+from chalicelib import http, runtime, service
 
 app = Chalice(app_name="next-steps")
 
