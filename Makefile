@@ -65,8 +65,17 @@ STACK ?= next-steps-$(STAGE)
 configure: setup
 	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)')
 
+# The zip `make deploy` ships, with bytecode for Lambda's Python 3.11 (docs/deploy.md, "Deploy the app"):
+# build/package/deployment.zip and sam.json. make package [STAGE=dev]
 package: setup
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage dev build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(PY) -m scripts.deploy package --stage $(STAGE)
+
+# make package, then `chalice deploy` of that very zip and the stage's API throttling, then the
+# stream subscription's retry limits and filter (which Chalice cannot set). make deploy STAGE=prod
+.PHONY: deploy
+deploy: setup
+	$(PY) -m scripts.deploy deploy --stage $(STAGE)
+	$(PY) -m scripts.stream_settings --stage $(STAGE)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
