@@ -14,7 +14,8 @@ the first visitor is answered. This wraps the stock Chalice commands:
    `vendor/` to the top of the zip (its documented way to ship extra files).
 3. `chalice package --stage S build/package` builds the zip with the
    bytecode; Chalice caches it under .chalice/deployments by a hash of the
-   requirements, the app and vendor/, so
+   requirements, the app and vendor/. Packages no handler can import
+   (PRUNED: dnspython) are dropped from it and from that cached copy alike, so
 4. `chalice deploy --stage S` (deploy only) ships that very file, then the
    stage's API throttling (`api_throttling` in .chalice/config.json, which
    Chalice does not manage) is applied to the API stage, as
@@ -169,6 +170,31 @@ def check_package(package: Path, vendor: Path) -> None:
         )
 
 
+# Packages Chalice installs as dependencies that no handler can import: dnspython
+# comes with email_validator for deliverability checks, which the app never runs
+# (validate_email(check_deliverability=False); email_validator imports it only for
+# them). Left out of the zip, it keeps bytecode for the rest under 5 MB.
+PRUNED = ("dns/", "dnspython-")
+
+
+def prune_package(project: Path, package: Path) -> None:
+    """Drop PRUNED from the zip and from Chalice's cached copy of it, so `chalice deploy` ships the same bytes."""
+    original = hashlib.sha256(package.read_bytes()).digest()
+    cached = [
+        path
+        for path in (project / ".chalice" / "deployments").glob("*.zip")
+        if hashlib.sha256(path.read_bytes()).digest() == original
+    ]
+    pruned = package.with_suffix(".pruned")
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(pruned, "w") as target:
+        for info in source.infolist():
+            if not info.filename.startswith(PRUNED):
+                target.writestr(info, source.read(info), compress_type=info.compress_type)
+    pruned.replace(package)
+    for path in cached:
+        shutil.copyfile(package, path)
+
+
 def _forget_cached(project: Path, package: Path) -> None:
     """Remove Chalice's cached copy of a package (.chalice/deployments/<hash>-python3.11.zip)."""
     digest = hashlib.sha256(package.read_bytes()).digest()
@@ -275,6 +301,7 @@ def package(project: Path, stage: str, out: Path, chalice: list[str]) -> Path:
         # appeared, and would reuse it every time: drop it, so the next run builds anew.
         _forget_cached(project, out / "deployment.zip")
         raise
+    prune_package(project, out / "deployment.zip")
     limits = throttling(project, stage)
     if limits:
         throttle_sam(out / "sam.json", limits)
