@@ -481,3 +481,16 @@ def test_the_form_is_labelled_readable_and_fits_a_320px_screen(browser: Any, sta
         # The error summary is announced
         assert page.locator(f"{FORM} .ns-alert").get_attribute("role") == "alert"
         assert re.search(r"Please check", page.locator(f"{FORM} .ns-alert").inner_text())
+
+
+def test_no_lead_of_this_run_got_a_second_notice_even_after_the_sweepers_grace(stack: LocalStack) -> None:
+    """Runs last: every lead the tests above stored was noticed once, and stayed noticed once.
+
+    A late duplicate (the sweeper resending what the stream sent) would show only
+    after the sweeper's grace, which most of the tests above finish inside.
+    """
+    leads = stack.wait_past_late_duplicates()
+    noticed = stack.notice_counts()
+    assert leads
+    assert {lead["lead_id"] for lead in leads if lead["status"] != "spam"} == set(noticed)
+    assert set(noticed.values()) == {1}, noticed
