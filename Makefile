@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser run leads test test-fast lint typecheck bench configure package clean
+.PHONY: setup browser run leads test test-fast mutate lint typecheck bench configure package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ test: setup browser lint typecheck
 
 test-fast: setup
 	$(PY) -m pytest -m "not browser and not e2e and not deploy"
+
+# Mutation testing (not part of `make test`; slow): mutmut changes chalicelib's core
+# modules one small change at a time (config in pyproject.toml, [tool.mutmut]) and
+# runs the fast suites against each; a mutant that survives is a promise no test guards.
+# Narrow it with MUTANTS='chalicelib.logs.*' (mutant names, globs allowed).
+mutate: setup
+	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
+	$(VENV)/bin/mutmut results; exit $$status
 
 bench: setup
 	$(PY) -m benchmarks.run
