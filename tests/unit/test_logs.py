@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.logs import log_event
+from chalicelib.logs import configure, log_event
 
 # Keys a caller might pass by mistake, each with a value that must never be written.
 PHI = {
@@ -51,7 +51,8 @@ ALLOWED = {
 
 @pytest.fixture(autouse=True)
 def at_info(caplog: pytest.LogCaptureFixture) -> None:
-    """The app logger at its own level, whatever an earlier test left it at."""
+    """The app logger at its own level, whatever an earlier test left it at (and put back after)."""
+    configure()
     caplog.set_level(logging.INFO, logger="next_steps")
 
 
