@@ -114,3 +114,53 @@ def test_a_lost_sent_record_after_sns_accepted_gives_exactly_one_second_notice_a
         clock.advance(minutes=30)
         service.sweep(deps)
     assert noticed(aws) == {lead_id: 2}
+
+
+@pytest.mark.parametrize(
+    ("aws_code", "logged"),
+    [
+        ("AccessDeniedException", "AccessDeniedException"),
+        ("ProvisionedThroughputExceededException", "ProvisionedThroughputExceededException"),
+        ("ResourceNotFoundException", "ResourceNotFound"),
+        ("Dénié", "ClientError"),
+        ("X" * 65, "ClientError"),
+    ],
+)
+@pytest.mark.parametrize("operation", ["GetItem", "TransactWriteItems"])
+def test_a_refused_storage_call_keeps_a_short_code_staff_and_alarms_can_tell_apart(
+    deps, aws, aws_code, logged, operation
+):
+    Fault(deps.store._db, operation, lambda _: aws_error(aws_code, operation))
+    with pytest.raises(StorageUnavailable) as refused:
+        if operation == "GetItem":
+            deps.store.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW")
+        else:
+            deps.store.delete_items([lead_key("01JV6Q7T8KX2M4N5P6R7S8T9VW")])
+    assert refused.value.code == logged
+    assert str(refused.value) == logged
+
+
+def test_a_replay_whose_refusal_did_not_carry_the_first_answer_reads_it_from_the_guard(deps, aws, clock, monkeypatch):
+    """DynamoDB returns the conflicting item only when asked and able; without it the guard is read back."""
+    from botocore.exceptions import ClientError
+
+    body = lead_body(clock, 4)
+    key = "7d0e5b1a-replay-without-item"
+    first = _keyed(deps, body, key)
+    real = deps.store._db.transact_write_items
+
+    def without_items(**kwargs: Any) -> Any:
+        try:
+            return real(**kwargs)
+        except ClientError as exc:
+            for reason in exc.response.get("CancellationReasons") or []:
+                reason.pop("Item", None)
+            raise
+
+    monkeypatch.setattr(deps.store._db, "transact_write_items", without_items)
+    clock.advance(minutes=1)
+    again = _keyed(deps, body, key)
+    assert again.replayed
+    assert again.body == first.body
+    assert again.text == first.text
+    assert len(leads(aws.table)) == 1
