@@ -123,6 +123,7 @@ def test_a_lost_sent_record_after_sns_accepted_gives_exactly_one_second_notice_a
         ("ProvisionedThroughputExceededException", "ProvisionedThroughputExceededException"),
         ("ResourceNotFoundException", "ResourceNotFound"),
         ("Dénié", "ClientError"),
+        ("Y" * 64, "Y" * 64),
         ("X" * 65, "ClientError"),
     ],
 )
@@ -163,4 +164,56 @@ def test_a_replay_whose_refusal_did_not_carry_the_first_answer_reads_it_from_the
     assert again.replayed
     assert again.body == first.body
     assert again.text == first.text
+    assert len(leads(aws.table)) == 1
+
+
+def _unreachable(_: int) -> Any:
+    from botocore.exceptions import EndpointConnectionError
+
+    raise EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "TransactWriteItems"])
+def test_an_unreachable_table_is_named_by_the_error_kind(deps, aws, operation):
+    Fault(deps.store._db, operation, _unreachable)
+    with pytest.raises(StorageUnavailable) as refused:
+        if operation == "GetItem":
+            deps.store.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW")
+        else:
+            deps.store.delete_items([lead_key("01JV6Q7T8KX2M4N5P6R7S8T9VW")])
+    assert refused.value.code == "EndpointConnectionError"
+
+
+@pytest.mark.parametrize(
+    ("reasons", "logged"),
+    [
+        ([{"Code": "None"}, {"Code": "ThrottlingError"}, {"Code": "None"}], "ThrottlingError"),
+        ([{"Code": "ValidationError"}, {"Code": "ThrottlingError"}], "ThrottlingError"),
+        ([], "TransactionCanceled"),
+    ],
+    ids=["throttled", "two-codes", "no-reasons"],
+)
+def test_a_cancelled_lead_transaction_that_no_condition_refused_names_why(deps, aws, clock, reasons, logged):
+    """Throttling inside a transaction is 'try later', named by its code, not a conflict or a replay."""
+    Fault(
+        deps.store._db,
+        "TransactWriteItems",
+        lambda _: aws_error("TransactionCanceledException", "TransactWriteItems", CancellationReasons=reasons),
+    )
+    with pytest.raises(StorageUnavailable) as refused:
+        submit(deps, clock, 5)
+    assert refused.value.code == logged
+    assert leads(aws.table) == []
+
+
+def test_a_reused_key_with_a_changed_answer_is_refused_even_when_the_duplicate_guard_also_matches(deps, aws, clock):
+    """Key and person both seen: the key's rule (same payload or 409) decides, not the duplicate guard's replay."""
+    from chalicelib.service import KeyReused
+
+    body = lead_body(clock, 6)
+    key = "c2a8f4e6-key-reused-changed"
+    first = _keyed(deps, body, key)
+    assert not first.replayed
+    with pytest.raises(KeyReused):
+        _keyed(deps, dict(body, best_time="morning" if body.get("best_time") != "morning" else "evening"), key)
     assert len(leads(aws.table)) == 1
