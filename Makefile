@@ -46,7 +46,7 @@ test-fast: setup
 # runs the fast suites against each; a mutant that survives is a promise no test guards.
 # Narrow it with MUTANTS='chalicelib.logs.*' (mutant names, globs allowed).
 mutate: setup
-	$(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
+	set -f; $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
 	$(VENV)/bin/mutmut results; exit $$status
 
 bench: setup
