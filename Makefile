@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-run browser run leads test test-fast lint typecheck bench configure package clean
+.PHONY: setup setup-run browser run leads test test-fast mutate lint typecheck bench configure package clean
 
 # `make run` installs only what the local stack needs; `make test` adds the test toolchain.
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -53,6 +53,14 @@ test: setup browser lint typecheck
 
 test-fast: setup
 	$(PY) -m pytest -m "not browser and not e2e and not deploy"
+
+# Mutation testing (not part of `make test`; slow): mutmut changes chalicelib's core
+# modules one small change at a time (config in pyproject.toml, [tool.mutmut]) and
+# runs the fast suites against each; a mutant that survives is a promise no test guards.
+# Narrow it with MUTANTS='chalicelib.logs.*' (mutant names, globs allowed).
+mutate: setup
+	set -f; $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
+	$(VENV)/bin/mutmut results; exit $$status
 
 bench: setup
 	$(PY) -m benchmarks.run
