@@ -136,7 +136,7 @@ def test_a_refused_storage_call_keeps_a_short_code_staff_and_alarms_can_tell_apa
         if operation == "GetItem":
             deps.store.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW")
         else:
-            deps.store.delete_items([lead_key("01JV6Q7T8KX2M4N5P6R7S8T9VW")])
+            deps.store.erase_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW", [])
     assert refused.value.code == logged
     assert str(refused.value) == logged
 
@@ -180,7 +180,7 @@ def test_an_unreachable_table_is_named_by_the_error_kind(deps, aws, operation):
         if operation == "GetItem":
             deps.store.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW")
         else:
-            deps.store.delete_items([lead_key("01JV6Q7T8KX2M4N5P6R7S8T9VW")])
+            deps.store.erase_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW", [])
     assert refused.value.code == "EndpointConnectionError"
 
 
