@@ -22,8 +22,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from chalicelib.text import clean_block, clean_line
+from chalicelib.text import clean_block, clean_line, has_visible_letter
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
 MAX_BODY_BYTES = 16 * 1024
@@ -143,6 +144,15 @@ class LeadSubmission(BaseModel):
     utm_content: Annotated[SourceText | None, BLANK_IS_NONE] = None
     # Honeypot: hidden from people. Only whether it was filled is kept.
     website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
+
+    @field_validator("first_name")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        # A name of Hangul fillers or punctuation alone is stored blank-looking
+        # and leaves staff nobody to greet.
+        if value and not has_visible_letter(value):
+            raise PydanticCustomError("no_visible_letter", "no visible letter")
+        return value
 
     @field_validator("email")
     @classmethod
@@ -288,6 +298,8 @@ _FIELD_CODES = {
     "started_at": "field.started_at.invalid",
 }
 _MISSING_CODES = {"preferred_contact": "field.preferred_contact.required"}
+# A mistake with words of its own, whatever the field's other words.
+_KIND_CODES = {("first_name", "no_visible_letter"): "field.first_name.no_visible_letter"}
 
 
 @dataclass(frozen=True)
@@ -320,6 +332,8 @@ def _code_for(field_name: str, err: Any) -> tuple[str, dict[str, Any]]:
         if field_name == "first_name":
             return "field.first_name.too_long", {"limit": limit}
         return ("field.any.too_many" if kind == "too_long" else "field.any.too_long"), {"limit": limit}
+    if (field_name, kind) in _KIND_CODES:
+        return _KIND_CODES[field_name, kind], {}
     if kind == "missing" and field_name in _MISSING_CODES:
         return _MISSING_CODES[field_name], {}
     if field_name in _FIELD_CODES:

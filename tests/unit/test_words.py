@@ -267,6 +267,7 @@ _DROP = object()
 # (field, kind of mistake) -> changes that make the server reject exactly that.
 _PROBES: dict[tuple[str, str], dict[str, Any]] = {
     ("first_name", "required"): {"first_name": " "},
+    ("first_name", "no_visible_letter"): {"first_name": "!!!"},
     ("email", "invalid"): {"email": "not-an-address"},
     ("phone", "invalid"): {"phone": "12"},
     ("preferred_contact", "required"): {"preferred_contact": _DROP},
