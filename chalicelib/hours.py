@@ -104,13 +104,19 @@ class OfficeHours:
 
     def sentence(self, language: str = DEFAULT_LANGUAGE) -> str:
         """The sentence the confirmation carries, so a visitor knows when to expect the call."""
-        return text(language, "hours.sentence", hours=self.in_words(language))
+        return _sentence(self, language)
 
     def is_open(self, moment: datetime) -> bool:
         """True if `moment` (timezone-aware) falls within the office hours."""
         local = moment.astimezone(_zone(self.timezone))
         now = local.time().replace(tzinfo=None)
         return any(local.weekday() in s.days() and s.opens <= now < s.closes for s in self.spans)
+
+
+@lru_cache(maxsize=16)
+def _sentence(hours: OfficeHours, language: str) -> str:
+    # Said in every answer, and the same until the settings change.
+    return text(language, "hours.sentence", hours=hours.in_words(language))
 
 
 def parse_hours(text: str, timezone: str = "America/New_York") -> OfficeHours:

@@ -71,9 +71,8 @@ def text(language: str, code: str, *, escape: Callable[[str], str] | None = None
     catalogue's own words only (a page passes `html.escape` and values it has
     made safe itself).
     """
-    raw = template(language, code)
     out = []
-    for literal, name, spec, conversion in _FORMATTER.parse(raw):
+    for literal, name, spec, conversion in _parsed(language, code):
         out.append(escape(literal) if escape else literal)
         if name is None:
             continue
@@ -82,6 +81,12 @@ def text(language: str, code: str, *, escape: Callable[[str], str] | None = None
         value = _FORMATTER.convert_field(values[name], conversion)
         out.append(_FORMATTER.format_field(value, spec or ""))
     return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def _parsed(language: str, code: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    # Parsed once per text: the answer to every submission says several.
+    return tuple(_FORMATTER.parse(template(language, code)))
 
 
 def placeholders(language: str, code: str) -> set[str]:

@@ -172,16 +172,16 @@ def _pseudo(code: str, words_: str) -> str:
 @pytest.fixture
 def pseudo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A catalogue `xx` beside English in which every text is a marker of its code."""
-    from chalicelib import screening
+    from chalicelib import hours, screening
 
     for path in CATALOGUES:
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "xx.json").write_text(json.dumps({c: _pseudo(c, w) for c, w in ENGLISH.items()}), encoding="utf-8")
     monkeypatch.setattr(words, "CATALOGUES", tmp_path)
-    for cached in (words._load, words.languages, screening._crisis_resources):
+    for cached in (words._load, words._parsed, words.languages, hours._sentence, screening._crisis_resources):
         cached.cache_clear()
     yield "xx"
-    for cached in (words._load, words.languages, screening._crisis_resources):
+    for cached in (words._load, words._parsed, words.languages, hours._sentence, screening._crisis_resources):
         cached.cache_clear()
 
 
