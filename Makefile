@@ -53,6 +53,7 @@ lint: setup
 
 typecheck: setup
 	$(PY) -m mypy app.py chalicelib scripts
+	cd staff && ../$(PY) -m mypy app.py
 
 test: setup browser lint typecheck
 	$(PY) -m pytest -n 2 --dist loadgroup

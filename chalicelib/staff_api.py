@@ -19,7 +19,9 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
     """An RFC 9457 problem response."""
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
-    return Response(body=json.dumps(body), status_code=status, headers={**NO_STORE, "Content-Type": PROBLEM, **(headers or {})})
+    return Response(
+        body=json.dumps(body), status_code=status, headers={**NO_STORE, "Content-Type": PROBLEM, **(headers or {})}
+    )
 
 
 def as_json(body: Any, status: int = 200) -> Response:

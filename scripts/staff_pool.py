@@ -23,9 +23,7 @@ def split_template(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     cognito = {name: r for name, r in resources.items() if r["Type"].startswith(COGNITO)}
     rest = dict(template, Resources={k: v for k, v in resources.items() if k not in cognito})
     outputs = template.get("Outputs", {})
-    rest["Outputs"] = {
-        key: out for key, out in outputs.items() if not any(name in json.dumps(out) for name in cognito)
-    }
+    rest["Outputs"] = {key: out for key, out in outputs.items() if not any(name in json.dumps(out) for name in cognito)}
     return rest, cognito
 
 

@@ -50,11 +50,25 @@ def otpauth_uri(email: str, secret: str, issuer: str = "Next Steps") -> str:
     return f"otpauth://totp/{label}?{query}"
 
 
-def totp_now(secret: str) -> str:
-    """The current 6-digit code of a TOTP secret (RFC 6238, SHA-1, 30 s)."""
-    import pyotp
+def totp(secret: str, at: float | None = None) -> str:
+    """The 6-digit code of a base32 TOTP secret at a time (RFC 6238: HMAC-SHA-1, 30 s steps).
 
-    return str(pyotp.TOTP(secret).now())
+    Written out rather than taken from pyotp, which refuses secrets under 112
+    bits: the emulator hands every user the same 60-bit secret (Cognito's are
+    far longer). tests/unit/test_staff_user.py checks it against pyotp.
+    """
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time
+
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    step = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
 
 
 def local_pool(cognito: Any) -> tuple[str, str]:
@@ -75,7 +89,7 @@ def stack_pool(stack: str, region: str | None) -> str:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
     if "StaffUserPoolId" not in outputs:
         raise StaffUserError(f"stack {stack} has no staff user pool; deploy the current infra/stack.yaml first")
-    return outputs["StaffUserPoolId"]
+    return str(outputs["StaffUserPoolId"])
 
 
 def create(cognito: Any, pool_id: str, email: str, role: Role, temporary_password: str | None) -> None:
@@ -116,7 +130,7 @@ def enrol(cognito: Any, pool_id: str, client_id: str, email: str, temporary: str
     associated = cognito.associate_software_token(Session=setup["Session"])
     secret = str(associated["SecretCode"])
     verified = cognito.verify_software_token(
-        Session=associated.get("Session", setup["Session"]), UserCode=totp_now(secret), FriendlyDeviceName="app"
+        Session=associated.get("Session", setup["Session"]), UserCode=totp(secret), FriendlyDeviceName="app"
     )
     cognito.admin_respond_to_auth_challenge(
         UserPoolId=pool_id,
@@ -153,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.local:
-            endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('EMULATOR_PORT', '5000')}"
+            endpoint = (
+                os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('EMULATOR_PORT', '5000')}"
+            )
             cognito = boto3.client(
                 "cognito-idp",
                 endpoint_url=endpoint,

@@ -121,9 +121,7 @@ def test_a_token_signed_by_a_key_the_pool_does_not_publish_is_unauthenticated(ke
         ({"cognito:username": None}, "no username"),
     ],
 )
-def test_a_signed_token_with_a_wrong_claim_is_unauthenticated(
-    keys: Keys, changed: dict[str, Any], reason: str
-) -> None:
+def test_a_signed_token_with_a_wrong_claim_is_unauthenticated(keys: Keys, changed: dict[str, Any], reason: str) -> None:
     with pytest.raises(Unauthenticated, match=reason):
         verifier(Jwks(keys)).verify(keys.sign(claims(**changed)))
 
