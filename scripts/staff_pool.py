@@ -98,3 +98,11 @@ def create_staff_pool(
             else:
                 outputs[key] = str(resolve.value(value))
     return outputs
+
+
+def emulator_template(text: str) -> str:
+    """infra/stack.yaml's text as moto's CloudFormation can deploy it: JSON, without the Cognito resources."""
+    import yaml
+
+    rest, _ = split_template(yaml.safe_load(text))
+    return json.dumps(rest)
