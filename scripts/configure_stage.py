@@ -487,7 +487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  wrote {config_path}")
     for policy_path in policy_paths:
         print(f"  wrote {policy_path}")
-    print(f"Next: chalice deploy --stage {args.stage}, and the staff API: cd staff && chalice deploy --stage {args.stage}")
+    print(
+        f"Next: chalice deploy --stage {args.stage}, then the staff API: "
+        f"cd staff && chalice deploy --stage {args.stage}"
+    )
     return 0
 
 
