@@ -20,8 +20,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from chalicelib.text import clean_block, clean_line
+from chalicelib.text import clean_block, clean_line, has_visible_letter
 
 MAX_BODY_BYTES = 16 * 1024
 # The window a form's start time must fall in. It comes from the visitor's
@@ -140,6 +141,15 @@ class LeadSubmission(BaseModel):
     utm_content: Annotated[SourceText | None, BLANK_IS_NONE] = None
     # Honeypot: hidden from people. Only whether it was filled is kept.
     website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
+
+    @field_validator("first_name")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        # A name of Hangul fillers or punctuation alone is stored blank-looking
+        # and leaves staff nobody to greet.
+        if value and not has_visible_letter(value):
+            raise PydanticCustomError("no_visible_letter", "no visible letter")
+        return value
 
     @field_validator("email")
     @classmethod
@@ -271,6 +281,7 @@ FIELD_LABELS = {
 
 _MESSAGES: dict[str, str] = {
     "first_name": "Please tell us your first name.",
+    "first_name.no_visible_letter": "Please tell us your first name, with at least one letter.",
     "email": "Please enter a valid email address, like name@example.com.",
     "phone": "Please enter a valid phone number, including the area code.",
     "preferred_contact": "Please choose how we should reach you: phone call, text message or email.",
@@ -305,6 +316,8 @@ def _message_for(field_name: str, err: Any) -> str:
         limit = ctx.get("max_length")
         noun = "items" if field_name == "tried_treatments" else "characters"
         return f"Please keep this to at most {limit} {noun}." if limit else "This is too long."
+    if f"{field_name}.{kind}" in _MESSAGES:
+        return _MESSAGES[f"{field_name}.{kind}"]
     if field_name in _MESSAGES:
         if field_name == "first_name" and kind == "string_too_long":
             return "Please keep your first name to at most 100 characters."

@@ -208,6 +208,9 @@ def pump(client: Any, stack: Stack, reader: Any = None) -> Any:
 @pytest.fixture
 def all_logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
     """Everything written to logs, stdout and stderr during a test, as one string on demand."""
+    from chalicelib.logs import configure
+
+    configure()  # first, so caplog puts back the app logger's own level afterwards, not an unset one
     caplog.set_level(logging.DEBUG, logger="next_steps")
     caplog.set_level(logging.INFO)
 

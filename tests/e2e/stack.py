@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,10 +15,20 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# A second notice for a lead, if the stack ever sent one, would show by then:
+# the pump reads the stream every 0.5 s, and the sweeper runs every 30 s and
+# sends what is still unsent NOTICE_GRACE_SECONDS (30 locally) after a lead arrived.
+SWEEPER_GRACE = 30
+SWEEP_EVERY = 30
+LATE_DUPLICATE_AFTER = SWEEPER_GRACE + SWEEP_EVERY + 5
+_LEAD_IN_NOTICE = re.compile(r"Lead ([0-9A-HJKMNP-TV-Z]{26})\.")
 
 
 def free_port() -> int:
@@ -160,6 +171,32 @@ class LocalStack:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
+
+    def stored_leads(self) -> list[dict[str, Any]]:
+        """Every lead item in the stack's table."""
+        from chalicelib.store import from_item
+
+        db, items, kwargs = self.dynamodb(), [], {"TableName": "next-steps-local-leads"}
+        while True:
+            page = db.scan(**kwargs)
+            items += [from_item(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [i for i in items if i["pk"].startswith("LEAD#")]
+
+    def notice_counts(self) -> Counter[str]:
+        """How many staff notices the stack printed for each lead id."""
+        return Counter(_LEAD_IN_NOTICE.findall(self.output))
+
+    def wait_past_late_duplicates(self) -> list[dict[str, Any]]:
+        """Wait until every stored lead is old enough that a late second notice would have shown; the leads."""
+        leads = self.stored_leads()
+        newest = max((datetime.fromisoformat(lead["created_at"]) for lead in leads), default=None)
+        if newest is not None:
+            time.sleep(max(0.0, LATE_DUPLICATE_AFTER - (datetime.now(UTC) - newest).total_seconds()))
+        time.sleep(1)  # and one more pump poll for a notice read at the last moment
+        return leads
 
     def stop(self, sig: int = signal.SIGINT) -> int:
         if self.proc.poll() is None:
