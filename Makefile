@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-run browser run leads test test-fast mutate lint typecheck bench configure package clean
+.PHONY: setup setup-run browser run leads staff-user test test-fast mutate lint typecheck bench configure package clean
 
 # `make run` installs only what the local stack needs; `make test` adds the test toolchain.
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -41,12 +41,19 @@ endif
 leads: setup-run
 	-@./leads $(ARGS)
 
+# Add a staff member: make staff-user EMAIL=sam@clinic.example ROLE=intake
+# (the local stack's pool; prints a password and TOTP secret), or with STAGE=prod
+# (the stage's deployed pool; Cognito emails a temporary password). See docs/deploy.md.
+staff-user: setup-run
+	$(PY) -m scripts.staff_user --email '$(EMAIL)' --role '$(ROLE)' $(if $(filter file,$(origin STAGE)),--local,--stack $(STACK))
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 typecheck: setup
 	$(PY) -m mypy app.py chalicelib scripts
+	cd staff && ../$(PY) -m mypy app.py
 
 test: setup browser lint typecheck
 	$(PY) -m pytest -n 2 --dist loadgroup

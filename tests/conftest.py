@@ -85,10 +85,13 @@ def deploy_stack(stage: str = "test") -> Stack:
     """Create the stage's stateful resources from the one template in infra/."""
     import boto3
 
+    from scripts.staff_pool import emulator_template
+
     cfn = boto3.client("cloudformation", region_name=REGION)
     cfn.create_stack(
         StackName=f"next-steps-{stage}",
-        TemplateBody=(ROOT / "infra" / "stack.yaml").read_text(),
+        # moto cannot deploy the staff user pool (scripts/staff_pool.py makes it where a test needs it).
+        TemplateBody=emulator_template((ROOT / "infra" / "stack.yaml").read_text()),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
     )
     outputs = {

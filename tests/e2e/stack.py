@@ -45,6 +45,7 @@ class LocalStack:
 
     def __init__(self, ports: tuple[int, int, int] | None = None) -> None:
         self.api_port, self.emulator_port, self.web_port = ports or (free_port(), free_port(), free_port())
+        self.staff_port = free_port()
         self.lines: list[str] = []
         self.log_file = Path(tempfile.mkdtemp(prefix="next-steps-e2e-")) / "next-steps.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -52,6 +53,7 @@ class LocalStack:
             API_PORT=str(self.api_port),
             EMULATOR_PORT=str(self.emulator_port),
             WEB_PORT=str(self.web_port),
+            STAFF_PORT=str(self.staff_port),
             LOG_FILE=str(self.log_file),
             PYTHONUNBUFFERED="1",
         )
@@ -124,6 +126,28 @@ class LocalStack:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as err:
             return err.code, dict(err.headers), err.read()
+
+    def staff(self, path: str, token: str | None = None) -> tuple[int, dict[str, str], Any]:
+        """GET one staff API path, with `Authorization: Bearer <token>` when a token is given."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        req = urllib.request.Request(f"http://127.0.0.1:{self.staff_port}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                status, hdrs, raw = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as err:
+            status, hdrs, raw = err.code, dict(err.headers), err.read()
+        return status, hdrs, json.loads(raw) if raw else None
+
+    def cognito(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "cognito-idp",
+            endpoint_url=f"http://127.0.0.1:{self.emulator_port}",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def post_json(
         self, body: dict[str, Any], headers: dict[str, str] | None = None, source: str | None = None
