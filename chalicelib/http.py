@@ -14,7 +14,7 @@ from chalice.app import Response
 
 from chalicelib.leads import LABEL_CODES, MAX_BODY_BYTES, InvalidSubmission
 from chalicelib.logs import log_event
-from chalicelib.screening import crisis_resources
+from chalicelib.screening import crisis_resources, suggests_crisis
 from chalicelib.service import (
     Accepted,
     Deps,
@@ -189,7 +189,15 @@ def post_leads(request: Any, deps: Deps) -> Response:
     help_html = _help_html(settings, _header(headers, "referer"), language) if is_form else ""
     if origin and not origin_allowed(origin, settings):
         log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
-        return _failure(is_form, 403, "problem.origin_not_allowed", cors, help_html, language=language)
+        return _failure(
+            is_form,
+            403,
+            "problem.origin_not_allowed",
+            cors,
+            help_html,
+            crisis=sent_in_crisis(request),
+            language=language,
+        )
     try:
         data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
         key = _header(headers, "idempotency-key").strip() or None
@@ -206,21 +214,28 @@ def post_leads(request: Any, deps: Deps) -> Response:
         result = submit_lead(data, meta, deps)
     except BadRequest as exc:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
-        return _failure(is_form, exc.status, exc.code, cors, help_html, language=language, values=exc.values)
+        crisis = sent_in_crisis(request)
+        return _failure(
+            is_form, exc.status, exc.code, cors, help_html, crisis=crisis, language=language, values=exc.values
+        )
     except InvalidSubmission as exc:
         log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
         title, detail = _problem_words(language, "problem.invalid")
+        crisis = sent_in_crisis(request)
         if is_form:
-            return html_page(422, title, _errors_html(exc, data, language), cors, language)
+            lines = _crisis_section(language) if crisis else ""
+            return html_page(422, title, lines + _errors_html(exc, data, language), cors, language)
         return problem(
             422,
             title,
             detail,
             cors,
             errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+            **({"crisis_resources": crisis_resources(language)} if crisis else {}),
         )
     except KeyReused:
-        return _failure(is_form, 409, "problem.key_reused", cors, help_html, language=language)
+        crisis = sent_in_crisis(request)
+        return _failure(is_form, 409, "problem.key_reused", cors, help_html, crisis=crisis, language=language)
     except RateLimited as exc:
         # Over the limit, a message that suggests a crisis still gets the crisis resources.
         return _failure(
@@ -233,7 +248,8 @@ def post_leads(request: Any, deps: Deps) -> Response:
             language=language,
         )
     except VerificationFailed:
-        return _failure(is_form, 403, "problem.verification_failed", cors, help_html, language=language)
+        crisis = sent_in_crisis(request)
+        return _failure(is_form, 403, "problem.verification_failed", cors, help_html, crisis=crisis, language=language)
     except StorageUnavailable as exc:
         log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
         return _failure(
@@ -244,9 +260,31 @@ def post_leads(request: Any, deps: Deps) -> Response:
             "problem.unavailable",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
             help_html,
+            crisis=sent_in_crisis(request),
             language=language,
         )
     return _accepted(result, is_form, settings, cors, language)
+
+
+def sent_in_crisis(request: Any) -> bool:
+    """Whether the message the visitor sent suggests a crisis, read from the raw body of a refused submission.
+
+    Only refusals ask (an accepted submission is screened once, by the service):
+    whatever went wrong, a person in crisis is answered with the crisis lines.
+    A body that cannot be read as JSON or a form is screened as it came.
+    """
+    raw = bytes(request.raw_body or b"")[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
+    said = [raw]
+    try:
+        if _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM:
+            said = parse_qs(raw, max_num_fields=200).get("message", said)
+        else:
+            data = json.loads(raw)
+            if isinstance(data, dict) and isinstance(data.get("message"), str):
+                said = [data["message"]]
+    except (ValueError, RecursionError):
+        pass  # not JSON or a form: screened as it came
+    return any(suggests_crisis(words) for words in said)
 
 
 def _failure(
@@ -405,4 +443,4 @@ def guarded(view: Callable[[], Response], request: Any = None) -> Response:
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
         log_event("unhandled_error", code=type(exc).__name__, status_code=500)
         is_form = request is not None and _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
-        return _failure(is_form, 500, "problem.unexpected", {})
+        return _failure(is_form, 500, "problem.unexpected", {}, crisis=request is not None and sent_in_crisis(request))
