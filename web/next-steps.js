@@ -384,14 +384,23 @@
   }
 
   // A 429 (or other refusal) that carries crisis resources: the form stays, with the lines above its answer.
-  function showCrisisInForm(form, resources, message, text) {
+  // The crisis lines above the form's answer; they take the screen and the focus.
+  function addCrisisBox(form, resources, text) {
     var old = form.querySelector(".ns-crisis");
     if (old) old.remove();
     var box = crisisBox(resources, text);
     var problem = form.querySelector(".ns-problem");
     problem.parentNode.insertBefore(box, problem);
-    problem.textContent = message;
     revealCrisis(box);
+  }
+
+  function showCrisisInForm(form, resources, message, text) {
+    form.querySelector(".ns-problem").textContent = message;
+    addCrisisBox(form, resources, text);
+  }
+
+  function crisisLines(body) {
+    return body && Array.isArray(body.crisis_resources) && body.crisis_resources.length ? body.crisis_resources : null;
   }
 
   function problemText(body, fallback, text) {
@@ -473,7 +482,9 @@
           if (e && e.field && !(e.field in byField)) byField[e.field] = e.message;
         });
         showErrors(form, byField, text);
-      } else if (body && Array.isArray(body.crisis_resources) && body.crisis_resources.length) {
+        // Fields to fix, but first the crisis lines when the message suggests a crisis.
+        if (crisisLines(body)) addCrisisBox(form, crisisLines(body), text);
+      } else if (crisisLines(body)) {
         showCrisisInForm(form, body.crisis_resources, problemText(body, text.server, text), text);
       } else if (res.status === 429 || res.status === 503) {
         showProblem(form, problemText(body, text.server, text));
