@@ -6,10 +6,13 @@ import random
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from chalicelib.leads import Status
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -429,3 +432,26 @@ class LeadStore:
         if code == "ResourceNotFoundException":
             return StorageUnavailable("ResourceNotFound")
         return StorageUnavailable(code if code.isascii() and len(code) <= 64 else "ClientError")
+
+    # -- staff read side ----------------------------------------------------
+
+    def leads_by_status(
+        self, status: Status, *, limit: int, after: tuple[str, str] | None = None
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of leads with this status, newest first, after (created_at, lead_id); and the next `after`."""
+        start = None
+        if after is not None:
+            created, lead_id = after
+            start = {**lead_key(lead_id), "status": {"S": str(status)}, "created_at": {"S": created}}
+        # One more than asked tells whether another page exists.
+        items, _ = self.query_index(
+            "by_status", "status", str(status), "created_at", newest_first=True, limit=limit + 1, cursor=start
+        )
+        if len(items) <= limit:
+            return items, None
+        page = items[:limit]
+        return page, (str(page[-1]["created_at"]), str(page[-1]["lead_id"]))
+
+    def leads_created_between(self, status: Status, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
+        """Every lead of this status created within [lower, upper] (ISO strings, inclusive), oldest first."""
+        return self.iter_index("by_status", "status", str(status), "created_at", lower=lower, upper=upper)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scripts.leads import CSV_COLUMNS, neutralise
+from chalicelib.staff.export import CSV_COLUMNS, neutralise
 from tests.cli.conftest import Run, run_cli, submit
 from tests.conftest import Stack
 from tests.reliability.support import Clock
