@@ -54,7 +54,7 @@ def test_a_422_whose_message_suggests_a_crisis_carries_the_resources(client: Any
     assert answer.status_code == 422
     problem = _json(answer)
     assert problem["errors"]
-    assert [r["call"] for r in problem["crisis_resources"] if "call" in r][0] == "tel:988"
+    assert next(r["call"] for r in problem["crisis_resources"] if "call" in r) == "tel:988"
 
 
 def test_a_422_without_crisis_words_carries_no_resources(client: Any, aws: Stack) -> None:
