@@ -43,10 +43,9 @@ class Notice(BaseModel):
         """Pick the safe fields of a stored lead; `detail` is the stage's level."""
         contact = None
         if detail == "contact":
-            channel = lead["preferred_contact"]
-            callback = lead.get("email") if channel == "email" else lead.get("phone")
-            callback = callback or lead.get("phone") or lead.get("email") or ""
-            contact = NoticeContact(first_name=lead["first_name"], callback=callback)
+            from chalicelib.staff.labels import reach
+
+            contact = NoticeContact(first_name=lead["first_name"], callback=reach(lead))
         return cls(
             event=event,
             lead_id=lead["lead_id"],

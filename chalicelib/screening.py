@@ -7,27 +7,39 @@ import unicodedata
 from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from chalicelib.leads import LeadSubmission
+from chalicelib.words import DEFAULT_LANGUAGE, text
 
-CRISIS_RESOURCES: list[dict[str, str]] = [
-    {
-        "name": "988 Suicide & Crisis Lifeline",
-        "how": "Call or text 988 (veterans: press 1 after dialing)",
-        "call": "tel:988",
-        "text": "sms:988",
-    },
-    {
-        "name": "Crisis Text Line",
-        "how": "Text HOME to 741741",
-        "text": "sms:741741?&body=HOME",
-    },
-    {
-        "name": "Emergency services",
-        "how": "Call 911 if you are in immediate danger",
-        "call": "tel:911",
-    },
-]
+# Each line's words (`.name`, `.how`) are in the catalogue; its tap-to-call and
+# tap-to-text links are the same in every language.
+CRISIS_LINES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("crisis.lifeline", {"call": "tel:988", "text": "sms:988"}),
+    ("crisis.text_line", {"text": "sms:741741?&body=HOME"}),
+    ("crisis.emergency", {"call": "tel:911"}),
+)
+
+
+@lru_cache(maxsize=8)
+def _crisis_resources(language: str) -> tuple[dict[str, str], ...]:
+    return tuple(
+        {"name": text(language, f"{code}.name"), "how": text(language, f"{code}.how"), **links}
+        for code, links in CRISIS_LINES
+    )
+
+
+def crisis_resources(language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
+    """The crisis lines in `language`: `name`, `how`, and `call` / `text` links (tel:, sms:)."""
+    return [dict(line) for line in _crisis_resources(language)]
+
+
+def __getattr__(name: str) -> Any:
+    # CRISIS_RESOURCES, the English lines, read from the catalogue only when first asked for.
+    if name == "CRISIS_RESOURCES":
+        return crisis_resources(DEFAULT_LANGUAGE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Every language's list runs on every message, whatever the form's language:
 # people mix languages. The files are named here rather than globbed, so a
@@ -60,6 +72,9 @@ _APOSTROPHES = r"['\u2018\u2019\u201b\u02bc\u02b9\u00b4`\u2032\uff07]"
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 # "su!cide": an exclamation mark between letters stands for an i.
 _BANG_FOR_I = r"(?<=[a-z])!(?=[a-z])"
+# "k*ll", "su*cide", "s*icidal": asterisks between letters stand for a hidden i
+# (the letter most often starred out of these words).
+_STAR_FOR_I = r"(?<=[a-z])\*+(?=[a-z])"
 # Three or more single letters or digits, each set apart by spaces or
 # punctuation ("s u i c i d e", "s-u-i-c-i-d-a-l", "k.m.s"): joined into one word.
 _SPACED_LETTERS = r"(?<![^\W_])[a-z0-9](?:[\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])){2,}"
@@ -99,6 +114,8 @@ def normalise(text: str) -> str:
     # (ordinary text of 2,000 characters takes a fraction of a millisecond).
     if _rx(_SPACED_HINT).search(" " + folded):
         folded = _rx(_SPACED_LETTERS).sub(lambda m: _rx(_SPACED_SEPARATORS).sub("", m.group()), folded)
+    if "*" in folded:
+        folded = _rx(_STAR_FOR_I).sub("i", folded)
     if _rx(_LEET_HINT).search(folded):
         folded = _rx(_LEET_WORD).sub(lambda m: m.group().translate(_LEET), folded)
     folded = _rx(_REPEATED_LETTER).sub(r"\1", folded)

@@ -6,10 +6,13 @@ import random
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from chalicelib.leads import Status
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -63,14 +66,29 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _python(v) for k, v in item.items()}
 
 
-# Most attributes are plain strings; they skip boto3's type dispatch, which
-# costs more than the rest of (de)serialising a lead. Everything else follows
-# boto3's rules unchanged.
+# A lead is strings, whole numbers, booleans and lists and maps of them: those
+# are written directly as DynamoDB JSON, exactly as boto3's TypeSerializer
+# writes them (tests/unit/test_store_items.py), skipping its type dispatch,
+# which cost more than the rest of building the transaction. Anything else
+# (Decimal, sets, bytes, numbers DynamoDB cannot hold) goes through boto3.
+
+_MAX_DIGITS = 10**38  # DynamoDB numbers hold 38 significant digits; boto3 refuses more
 
 
 def _attribute(value: Any) -> Any:
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is int and -_MAX_DIGITS < value < _MAX_DIGITS:
+        return {"N": str(value)}
+    if kind is list or kind is tuple:
+        return {"L": [_attribute(v) for v in value]}
+    if kind is dict:
+        return {"M": {k: _attribute(v) for k, v in value.items()}}
+    if value is None:
+        return {"NULL": True}
     return _ser.serialize(value)
 
 
@@ -414,3 +432,26 @@ class LeadStore:
         if code == "ResourceNotFoundException":
             return StorageUnavailable("ResourceNotFound")
         return StorageUnavailable(code if code.isascii() and len(code) <= 64 else "ClientError")
+
+    # -- staff read side ----------------------------------------------------
+
+    def leads_by_status(
+        self, status: Status, *, limit: int, after: tuple[str, str] | None = None
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of leads with this status, newest first, after (created_at, lead_id); and the next `after`."""
+        start = None
+        if after is not None:
+            created, lead_id = after
+            start = {**lead_key(lead_id), "status": {"S": str(status)}, "created_at": {"S": created}}
+        # One more than asked tells whether another page exists.
+        items, _ = self.query_index(
+            "by_status", "status", str(status), "created_at", newest_first=True, limit=limit + 1, cursor=start
+        )
+        if len(items) <= limit:
+            return items, None
+        page = items[:limit]
+        return page, (str(page[-1]["created_at"]), str(page[-1]["lead_id"]))
+
+    def leads_created_between(self, status: Status, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
+        """Every lead of this status created within [lower, upper] (ISO strings, inclusive), oldest first."""
+        return self.iter_index("by_status", "status", str(status), "created_at", lower=lower, upper=upper)

@@ -589,3 +589,72 @@ def test_a_429_with_crisis_resources_shows_them_on_screen_and_keeps_the_form(
         # AND the refusal is explained and what they typed is still there
         assert "Too many submissions" in page.locator(f"{FORM} .ns-problem").inner_text()
         assert page.input_value(f'{FORM} [name="message"]') == CRISIS_MESSAGE
+
+
+@pytest.mark.parametrize(("width", "height"), [WIDTHS[0], WIDTHS[2]], ids=["320px", "1280px"])
+def test_a_422_with_crisis_resources_shows_the_lines_first_and_the_field_to_fix(
+    browser: Any, stack: LocalStack, width: int, height: int
+) -> None:
+    from chalicelib.screening import crisis_resources
+
+    # GIVEN an API that refuses a field, as it does for a crisis message with a number it cannot read
+    body = {
+        "type": "about:blank",
+        "status": 422,
+        "title": "Please check the form",
+        "detail": "Some fields need your attention.",
+        "errors": [{"field": "phone", "message": "Please enter a valid phone number, including the area code."}],
+        "crisis_resources": crisis_resources("en"),
+    }
+    cors = {
+        "Access-Control-Allow-Origin": stack.web_origin,
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+        "Vary": "Origin",
+    }
+
+    def refused(route: Any) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+        else:
+            route.fulfill(
+                status=422, headers={**cors, "Content-Type": "application/problem+json"}, body=json.dumps(body)
+            )
+
+    with new_page(browser, **screen(width, height)) as page:
+        page.route(stack.api + "/leads", refused)
+        page.goto(stack.web_origin)
+        fill(
+            page,
+            first_name="Robin",
+            email=unique_email("robin422"),
+            preferred_contact="email",
+            message=CRISIS_MESSAGE,
+            consent_to_contact=True,
+        )
+        wait_like_a_person(page)
+
+        # WHEN they send it
+        page.click(f"{FORM} button[type=submit]")
+        page.locator(f"{FORM} #ns-crisis-title").wait_for()
+
+        # THEN the crisis heading is focused and on screen, with tap-to-call right under it
+        assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
+        assert page.evaluate(ON_SCREEN, "#ns-crisis-title")
+        assert page.evaluate(ON_SCREEN, '.ns-crisis a[href="tel:988"]')
+        # AND the field to fix is still named, and what they typed is kept
+        assert "valid phone number" in page.locator(f"{FORM} .ns-alert").inner_text()
+        assert page.input_value(f'{FORM} [name="message"]') == CRISIS_MESSAGE
+
+
+def test_no_lead_of_this_run_got_a_second_notice_even_after_the_sweepers_grace(stack: LocalStack) -> None:
+    """Runs last: every lead the tests above stored was noticed once, and stayed noticed once.
+
+    A late duplicate (the sweeper resending what the stream sent) would show only
+    after the sweeper's grace, which most of the tests above finish inside.
+    """
+    leads = stack.wait_past_late_duplicates()
+    noticed = stack.notice_counts()
+    assert leads
+    assert {lead["lead_id"] for lead in leads if lead["status"] != "spam"} == set(noticed)
+    assert set(noticed.values()) == {1}, noticed

@@ -140,10 +140,10 @@ def test_without_a_region_set_the_stages_own_region_is_used(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
-    import scripts.leads
+    from scripts.staff_cli import target
 
     configured = {"LEADS_STREAM_ARN": aws.stream_arn, "STAFF_TOPIC_ARN": aws.topic_arn}
-    monkeypatch.setattr(scripts.leads, "_stage_env", lambda stage: configured if stage == "test" else {})
+    monkeypatch.setattr(target, "stage_env", lambda stage: configured if stage == "test" else {})
     # WHEN they type the notice's command THEN it finds the stage's region by itself
     result = cli("show", lead_id)
     assert result.code == 0, result.err

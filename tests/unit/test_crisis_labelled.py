@@ -7,6 +7,10 @@ the list is written as general phrases, never copied from this set, so the
 figures measure the list rather than echo it. A message the list missed in real
 use goes into this set first, then the list is fixed.
 
+tests/data/crisis_messages_en_blind.jsonl is a second set, written by someone
+who had not seen the list, then measured once before the list was changed
+(README, "Crisis screening"). The same bar holds on both.
+
 Run alone, with the figures and every miss printed:
     .venv/bin/python -m pytest -p no:cacheprovider -n 0 -s tests/unit/test_crisis_labelled.py
 """
@@ -22,12 +26,13 @@ import pytest
 from chalicelib.screening import suggests_crisis
 
 LABELLED = Path(__file__).resolve().parent.parent / "data" / "crisis_messages_en.jsonl"
+BLIND = LABELLED.with_name("crisis_messages_en_blind.jsonl")
 MIN_RECALL = 0.95
 MAX_FALSE_POSITIVE_RATE = 0.05
 
 
-def _load() -> list[dict[str, str]]:
-    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _load(path: Path = LABELLED) -> list[dict[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows
 
 
@@ -40,8 +45,18 @@ def test_the_labelled_set_is_big_enough_and_well_formed() -> None:
     assert len({row["text"] for row in rows}) == len(rows), "a message is listed twice"
 
 
-def test_crisis_screening_recall_and_false_positive_rate_on_the_labelled_set() -> None:
-    rows = _load()
+def test_the_blind_set_is_big_enough_and_well_formed() -> None:
+    rows = _load(BLIND)
+    counts = Counter(row["label"] for row in rows)
+    assert set(counts) == {"crisis", "ordinary"}
+    assert counts["crisis"] >= 120 and counts["ordinary"] >= 80, counts
+    assert all(row["text"].strip() and row["category"] for row in rows)
+    assert len({row["text"] for row in rows}) == len(rows), "a message is listed twice"
+
+
+@pytest.mark.parametrize("path", [LABELLED, BLIND], ids=["labelled", "blind"])
+def test_crisis_screening_recall_and_false_positive_rate_on_the_labelled_set(path: Path) -> None:
+    rows = _load(path)
     crisis = [row for row in rows if row["label"] == "crisis"]
     ordinary = [row for row in rows if row["label"] == "ordinary"]
     missed = [row for row in crisis if not suggests_crisis(row["text"])]
@@ -64,6 +79,7 @@ def test_crisis_screening_recall_and_false_positive_rate_on_the_labelled_set() -
     assert recall >= MIN_RECALL and fp_rate <= MAX_FALSE_POSITIVE_RATE, figures
 
 
+@pytest.mark.parametrize("path", [LABELLED, BLIND], ids=["labelled", "blind"])
 @pytest.mark.parametrize("category", ["explicit", "indirect", "plan_means", "self_harm", "misspelling", "third_person"])
-def test_every_category_of_crisis_message_is_in_the_set(category: str) -> None:
-    assert any(row["label"] == "crisis" and row["category"] == category for row in _load())
+def test_every_category_of_crisis_message_is_in_the_set(category: str, path: Path) -> None:
+    assert any(row["label"] == "crisis" and row["category"] == category for row in _load(path))

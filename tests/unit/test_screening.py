@@ -85,6 +85,10 @@ def test_crisis_phrases_are_recognised(text: str) -> None:
         "me quiero matar",
         "mi hijo dice que se quiere morir",
         "I need an appointment, ya no aguanto mas, quiero suicidarme",
+        # Asterisks standing for letters
+        "s*icidal again",
+        "I want to k**ll myself",
+        "thinking about su*cide",
     ],
 )
 def test_evasive_spelling_is_still_recognised(text: str) -> None:
@@ -113,6 +117,15 @@ def test_evasive_spelling_is_still_recognised(text: str) -> None:
         "Do you treat PTSD from a car crash where someone died?",
         "I can't go on Tuesdays",
         "I live 30 kms away",
+        "I have been banging my head against the wall with my insurance",
+        "I am not suicidal, just numb",
+        "Is there a suicide risk assessment at intake?",
+        "As an ER nurse I have treated overdoses",
+        "My uncle died by suicide and I want grief support",
+        "I want to give up caffeine for good before treatment",
+        "I set a date for my first infusion, is that ok?",
+        "I keep a gun in the house, is that a problem?",
+        "F*ck insurance honestly",
         "Call me at 988-555-0143 or 1-800-555-0100",
         # Russian: "Thank you, call me"
         "\u0421\u043f\u0430\u0441\u0438\u0431\u043e, "

@@ -1,0 +1,78 @@
+"""Listing cursors: which statuses a list shows and where each one stopped, as an opaque token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.leads import Status, is_lead_id
+
+URGENT = "urgent"  # the stream of urgent new leads, listed first when asked
+
+Position = tuple[str, str] | None  # (created_at, lead_id) of the last lead shown; None: nothing more
+
+
+class BadCursor(ValueError):
+    """A token that is not one this code made (garbled, edited or for other statuses)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A list's statuses and, per stream, the last lead shown (absent: not started)."""
+
+    statuses: tuple[Status, ...]
+    positions: Mapping[str, Position] = field(default_factory=dict)
+    urgent_first: bool = False
+
+    def streams(self) -> set[str]:
+        """The position keys this list may carry."""
+        keys = {s.value for s in self.statuses}
+        if self.urgent_first and Status.NEW in self.statuses:
+            keys.add(URGENT)
+        return keys
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    """The token a caller hands back for the next page."""
+    data: dict[str, object] = {
+        "s": [s.value for s in cursor.statuses],
+        "p": {k: list(v) if v is not None else None for k, v in cursor.positions.items()},
+    }
+    if cursor.urgent_first:
+        data["u"] = 1
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> Cursor:
+    """Read a token back, or raise BadCursor."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        statuses = tuple(Status(s) for s in data["s"])
+        urgent = data.get("u", 0) == 1
+        raw_positions = data["p"]
+        if not statuses or len(set(statuses)) != len(statuses) or not isinstance(raw_positions, dict):
+            raise ValueError
+        positions: dict[str, Position] = {}
+        for key, value in raw_positions.items():
+            positions[key] = None if value is None else _position(value)
+        cursor = Cursor(statuses, positions, urgent)
+        if not set(positions) <= cursor.streams():
+            raise ValueError
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadCursor("not a cursor this list made") from exc
+    return cursor
+
+
+def _position(value: object) -> tuple[str, str]:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise ValueError
+    created, lead_id = value
+    datetime.fromisoformat(created)
+    if not is_lead_id(lead_id):
+        raise ValueError
+    return created, lead_id

@@ -1,0 +1,1 @@
+"""The staff command line's parts: where, errors in words, rendering, commands."""
