@@ -729,7 +729,7 @@ def decode_cursor(token: str) -> tuple[list[str], dict[str, Any]]:
 
 
 def list_page(
-    store: LeadStore, statuses: Sequence[str], limit: int, positions: dict[str, Any]
+    store: Any, statuses: Sequence[str], limit: int, positions: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One page of leads across statuses, newest first, and the positions for the next page.
 
@@ -771,7 +771,7 @@ def list_page(
     return shown, None if done else after
 
 
-def in_range(store: LeadStore, statuses: Sequence[str], lower: str | None, upper: str | None) -> list[dict[str, Any]]:
+def in_range(store: Any, statuses: Sequence[str], lower: str | None, upper: str | None) -> list[dict[str, Any]]:
     """Every lead of these statuses created within [lower, upper], oldest first."""
     found: list[dict[str, Any]] = []
     for status in statuses:
