@@ -173,7 +173,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     # A submission set aside as spam (the rule _lead_record applies) claims
     # guards of its own: a later real submission, with the same key or the
     # same answers, must make a real lead, never replay the spam lead's answer.
-    verdict = ("spam",) if reasons and not crisis else ()
+    verdict = (Status.SPAM.value,) if reasons and not crisis else ()
     guards = []
     idem_key = _hash(settings.stage, key, *verdict) if key else None
     duplicate = sub.duplicate_fingerprint()
