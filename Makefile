@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-run browser run leads test test-fast lint typecheck bench configure package clean
+.PHONY: setup setup-run browser run leads staff-user test test-fast mutate lint typecheck bench configure package clean
 
 # `make run` installs only what the local stack needs; `make test` adds the test toolchain.
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -41,18 +41,33 @@ endif
 leads: setup-run
 	-@./leads $(ARGS)
 
+# Add a staff member: make staff-user EMAIL=sam@clinic.example ROLE=intake
+# (the local stack's pool; prints a password and TOTP secret), or with STAGE=prod
+# (the stage's deployed pool; Cognito emails a temporary password). See docs/deploy.md.
+staff-user: setup-run
+	$(PY) -m scripts.staff_user --email '$(EMAIL)' --role '$(ROLE)' $(if $(filter file,$(origin STAGE)),--local,--stack $(STACK))
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 typecheck: setup
 	$(PY) -m mypy app.py chalicelib scripts
+	cd staff && ../$(PY) -m mypy app.py
 
 test: setup browser lint typecheck
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup
 	$(PY) -m pytest -m "not browser and not e2e and not deploy"
+
+# Mutation testing (not part of `make test`; slow): mutmut changes chalicelib's core
+# modules one small change at a time (config in pyproject.toml, [tool.mutmut]) and
+# runs the fast suites against each; a mutant that survives is a promise no test guards.
+# Narrow it with MUTANTS='chalicelib.logs.*' (mutant names, globs allowed).
+mutate: setup
+	set -f; $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
+	$(VENV)/bin/mutmut results; exit $$status
 
 bench: setup
 	$(PY) -m benchmarks.run
@@ -65,8 +80,17 @@ STACK ?= next-steps-$(STAGE)
 configure: setup
 	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)')
 
+# The zip `make deploy` ships, with bytecode for Lambda's Python 3.11 (docs/deploy.md, "Deploy the app"):
+# build/package/deployment.zip and sam.json. make package [STAGE=dev]
 package: setup
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage dev build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(PY) -m scripts.deploy package --stage $(STAGE)
+
+# make package, then `chalice deploy` of that very zip and the stage's API throttling, then the
+# stream subscription's retry limits and filter (which Chalice cannot set). make deploy STAGE=prod
+.PHONY: deploy
+deploy: setup
+	$(PY) -m scripts.deploy deploy --stage $(STAGE)
+	$(PY) -m scripts.stream_settings --stage $(STAGE)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -18,11 +18,21 @@ from datetime import datetime, time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from chalicelib.words import DEFAULT_LANGUAGE, text
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_CODES = (
+    "hours.day.mon",
+    "hours.day.tue",
+    "hours.day.wed",
+    "hours.day.thu",
+    "hours.day.fri",
+    "hours.day.sat",
+    "hours.day.sun",
+)
 EXAMPLE = "Mon-Fri 08:00-18:00"
 
 _SPAN = re.compile(
@@ -31,20 +41,21 @@ _SPAN = re.compile(
     re.I,
 )
 
-# What a visitor calls the clinic's time zone; any other zone is named by its IANA name.
-_ZONE_WORDS = {
-    "America/New_York": "Eastern Time",
-    "America/Detroit": "Eastern Time",
-    "America/Indiana/Indianapolis": "Eastern Time",
-    "America/Kentucky/Louisville": "Eastern Time",
-    "America/Chicago": "Central Time",
-    "America/Denver": "Mountain Time",
-    "America/Boise": "Mountain Time",
-    "America/Phoenix": "Arizona Time",
-    "America/Los_Angeles": "Pacific Time",
-    "America/Anchorage": "Alaska Time",
-    "Pacific/Honolulu": "Hawaii Time",
-    "America/Puerto_Rico": "Atlantic Time",
+# What a visitor calls the clinic's time zone (the words are in the catalogue);
+# any other zone is named by its IANA name.
+_ZONE_CODES = {
+    "America/New_York": "hours.zone.eastern",
+    "America/Detroit": "hours.zone.eastern",
+    "America/Indiana/Indianapolis": "hours.zone.eastern",
+    "America/Kentucky/Louisville": "hours.zone.eastern",
+    "America/Chicago": "hours.zone.central",
+    "America/Denver": "hours.zone.mountain",
+    "America/Boise": "hours.zone.mountain",
+    "America/Phoenix": "hours.zone.arizona",
+    "America/Los_Angeles": "hours.zone.pacific",
+    "America/Anchorage": "hours.zone.alaska",
+    "Pacific/Honolulu": "hours.zone.hawaii",
+    "America/Puerto_Rico": "hours.zone.atlantic",
 }
 
 
@@ -73,21 +84,39 @@ class OfficeHours:
     spans: tuple[Span, ...]
     timezone: str
 
-    def in_words(self) -> str:
+    def in_words(self, language: str = DEFAULT_LANGUAGE) -> str:
         """For example "Monday to Friday, 8 AM to 6 PM Eastern Time"."""
-        parts = [f"{_days_in_words(s)}, {_clock(s.opens)} to {_clock(s.closes)}" for s in self.spans]
-        joined = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
-        return f"{joined} {zone_in_words(self.timezone)}"
+        parts = [
+            text(
+                language,
+                "hours.span",
+                days=_days_in_words(s, language),
+                opens=_clock(s.opens, language),
+                closes=_clock(s.closes, language),
+            )
+            for s in self.spans
+        ]
+        joined = parts[0]
+        if len(parts) > 1:
+            others = text(language, "hours.list.separator").join(parts[:-1])
+            joined = text(language, "hours.list.last", others=others, last=parts[-1])
+        return text(language, "hours.in_words", spans=joined, zone=zone_in_words(self.timezone, language))
 
-    def sentence(self) -> str:
+    def sentence(self, language: str = DEFAULT_LANGUAGE) -> str:
         """The sentence the confirmation carries, so a visitor knows when to expect the call."""
-        return f"Our intake team is available {self.in_words()}."
+        return _sentence(self, language)
 
     def is_open(self, moment: datetime) -> bool:
         """True if `moment` (timezone-aware) falls within the office hours."""
         local = moment.astimezone(_zone(self.timezone))
         now = local.time().replace(tzinfo=None)
         return any(local.weekday() in s.days() and s.opens <= now < s.closes for s in self.spans)
+
+
+@lru_cache(maxsize=16)
+def _sentence(hours: OfficeHours, language: str) -> str:
+    # Said in every answer, and the same until the settings change.
+    return text(language, "hours.sentence", hours=hours.in_words(language))
 
 
 def parse_hours(text: str, timezone: str = "America/New_York") -> OfficeHours:
@@ -121,9 +150,10 @@ def check_timezone(name: str) -> None:
         raise InvalidHours(f"{name!r} is not an IANA time zone name such as 'America/New_York'") from exc
 
 
-def zone_in_words(name: str) -> str:
+def zone_in_words(name: str, language: str = DEFAULT_LANGUAGE) -> str:
     """What a visitor calls the zone: "Eastern Time" for America/New_York."""
-    return _ZONE_WORDS.get(name) or f"({name.replace('_', ' ')} time)"
+    code = _ZONE_CODES.get(name)
+    return text(language, code) if code else text(language, "hours.zone.other", zone=name.replace("_", " "))
 
 
 @lru_cache(maxsize=8)
@@ -149,15 +179,19 @@ def _time(word: str) -> time:
     return time(hours, minutes)
 
 
-def _days_in_words(span: Span) -> str:
+def _days_in_words(span: Span, language: str) -> str:
+    first = text(language, DAY_CODES[span.first_day])
     if span.first_day == span.last_day:
-        return DAY_NAMES[span.first_day]
-    return f"{DAY_NAMES[span.first_day]} to {DAY_NAMES[span.last_day]}"
+        return first
+    return text(language, "hours.days.range", first=first, last=text(language, DAY_CODES[span.last_day]))
 
 
-def _clock(moment: time) -> str:
+def _clock(moment: time, language: str) -> str:
+    """The time as a visitor says it; the catalogue gets the 12-hour `hour`, `hour24` and 2-digit `minute`."""
     if moment == time(12, 0):
-        return "noon"
-    hour = moment.hour % 12 or 12
-    suffix = "AM" if moment.hour < 12 else "PM"
-    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
+        return text(language, "hours.clock.noon")
+    if moment.hour < 12:
+        code = "hours.clock.am" if moment.minute == 0 else "hours.clock.am_minutes"
+    else:
+        code = "hours.clock.pm" if moment.minute == 0 else "hours.clock.pm_minutes"
+    return text(language, code, hour=moment.hour % 12 or 12, hour24=moment.hour, minute=f"{moment.minute:02d}")

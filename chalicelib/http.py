@@ -13,11 +13,12 @@ from urllib.parse import parse_qs
 from chalice.app import Response
 
 from chalicelib.errors import KeyReused, RateLimited, StorageUnavailable, VerificationFailed
-from chalicelib.leads import FIELD_LABELS, MAX_BODY_BYTES, InvalidSubmission
+from chalicelib.leads import LABEL_CODES, MAX_BODY_BYTES, InvalidSubmission
 from chalicelib.logs import log_event
-from chalicelib.screening import CRISIS_RESOURCES
+from chalicelib.screening import crisis_resources, suggests_crisis
 from chalicelib.service import Accepted, Deps, RequestMeta, submit_lead
 from chalicelib.settings import Settings
+from chalicelib.words import DEFAULT_LANGUAGE, text
 
 PROBLEM = "application/problem+json"
 FORM = "application/x-www-form-urlencoded"
@@ -47,11 +48,31 @@ PAGE_HEADERS = {
 
 
 class BadRequest(Exception):
-    """A request the edge rejects before the service sees it."""
+    """A request the edge rejects before the service sees it: a status and the code of its words."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(title)
-        self.status, self.title, self.detail = status, title, detail
+    def __init__(self, status: int, code: str, **values: Any) -> None:
+        super().__init__(code)
+        self.status, self.code, self.values = status, code, values
+
+
+class _Markup(str):
+    """HTML the page made itself (already escaped), put into the words as it is."""
+
+
+def _html(language: str, code: str, **values: Any) -> str:
+    """The words for `code` as HTML text: the catalogue's words and every plain value escaped."""
+    safe = {k: v if isinstance(v, _Markup) else html.escape(str(v)) for k, v in values.items()}
+    return text(language, code, escape=_escape_words, **safe)
+
+
+def _escape_words(words: str) -> str:
+    # The catalogue's words only ever stand between tags, never in an attribute.
+    return html.escape(words, quote=False)
+
+
+def _problem_words(language: str, code: str, **values: Any) -> tuple[str, str]:
+    """A problem's title and detail (`<code>.title`, `<code>.detail`) in `language`."""
+    return text(language, f"{code}.title", **values), text(language, f"{code}.detail", **values)
 
 
 def problem(
@@ -107,14 +128,15 @@ def method_not_allowed(request: Any, allowed: tuple[str, ...], settings: Setting
     origin = _header(request.headers, "origin")
     cors = cors_headers(origin, settings) if settings is not None else {}
     methods = ", ".join(allowed)
-    return problem(405, "Method not allowed", f"This address takes {methods} only.", {**cors, "Allow": methods})
+    title, detail = _problem_words(DEFAULT_LANGUAGE, "problem.method_not_allowed", methods=methods)
+    return problem(405, title, detail, {**cors, "Allow": methods})
 
 
 def _form_fields(raw: bytes) -> dict[str, Any]:
     try:
         pairs = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=200)
     except ValueError as exc:
-        raise BadRequest(400, "Bad request", "The form data could not be read.") from exc
+        raise BadRequest(400, "problem.form_unreadable") from exc
     data: dict[str, Any] = {}
     for key, values in pairs.items():
         if key in LIST_FIELDS:
@@ -131,20 +153,18 @@ def _form_fields(raw: bytes) -> dict[str, Any]:
 def read_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], bool]:
     """Decode the body; returns (data, is_form) or raises BadRequest."""
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(413, "Request too large", f"The form data must be at most {MAX_BODY_BYTES // 1024} KiB.")
+        raise BadRequest(413, "problem.too_large", kib=MAX_BODY_BYTES // 1024)
     media = content_type.split(";")[0].strip().lower()
     if media == FORM:
         return _form_fields(raw), True
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
-        raise BadRequest(
-            415, "Unsupported media type", "Send the form as application/json or application/x-www-form-urlencoded."
-        )
+        raise BadRequest(415, "problem.unsupported_media_type")
     try:
         data = json.loads(raw or b"")
     except (ValueError, RecursionError) as exc:
-        raise BadRequest(400, "Malformed JSON", "The request body is not valid JSON.") from exc
+        raise BadRequest(400, "problem.malformed_json") from exc
     if not isinstance(data, dict):
-        raise BadRequest(400, "Malformed request", "The request body must be a JSON object.")
+        raise BadRequest(400, "problem.not_an_object")
     return data, False
 
 
@@ -156,123 +176,154 @@ def post_leads(request: Any, deps: Deps) -> Response:
     cors = cors_headers(origin, settings)
     # A plain form post is a browser without JavaScript: it gets a page to read, never JSON.
     is_form = _header(headers, "content-type").split(";")[0].strip().lower() == FORM
+    language = DEFAULT_LANGUAGE
     # Every no-JavaScript failure page offers the clinic's number and the way back to the form.
-    help_html = _help_html(settings, _header(headers, "referer")) if is_form else ""
+    help_html = _help_html(settings, _header(headers, "referer"), language) if is_form else ""
     if origin and not origin_allowed(origin, settings):
         log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
         return _failure(
-            is_form, 403, "Origin not allowed", "This form is not accepted from this website.", cors, help_html
+            is_form,
+            403,
+            "problem.origin_not_allowed",
+            cors,
+            help_html,
+            crisis=sent_in_crisis(request),
+            language=language,
         )
     try:
         data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
         key = _header(headers, "idempotency-key").strip() or None
         if key is not None and len(key) > 128:
-            raise BadRequest(400, "Bad Idempotency-Key", "The Idempotency-Key header must be at most 128 characters.")
+            raise BadRequest(400, "problem.bad_idempotency_key", limit=128)
         context = request.context or {}
         meta = RequestMeta(
             source_ip=str((context.get("identity") or {}).get("sourceIp") or ""),
             user_agent=_header(headers, "user-agent"),
             idempotency_key=key,
             verification_token=str(data.get("cf-turnstile-response") or "") or None,
+            language=language,
         )
         result = submit_lead(data, meta, deps)
     except BadRequest as exc:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
-        return _failure(is_form, exc.status, exc.title, exc.detail, cors, help_html)
+        crisis = sent_in_crisis(request)
+        return _failure(
+            is_form, exc.status, exc.code, cors, help_html, crisis=crisis, language=language, values=exc.values
+        )
     except InvalidSubmission as exc:
         log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
+        title, detail = _problem_words(language, "problem.invalid")
+        crisis = sent_in_crisis(request)
         if is_form:
-            return html_page(422, "Please check the form", _errors_html(exc, data), cors)
+            lines = _crisis_section(language) if crisis else ""
+            return html_page(422, title, lines + _errors_html(exc, data, language), cors, language)
         return problem(
             422,
-            "Please check the form",
-            "Some fields need your attention.",
+            title,
+            detail,
             cors,
-            errors=[e.model_dump() for e in exc.errors],
+            errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+            **({"crisis_resources": crisis_resources(language)} if crisis else {}),
         )
     except KeyReused:
-        return _failure(
-            is_form,
-            409,
-            "Already submitted",
-            "This submission was already received with different details. Reload the page to send a new one.",
-            cors,
-            help_html,
-        )
+        crisis = sent_in_crisis(request)
+        return _failure(is_form, 409, "problem.key_reused", cors, help_html, crisis=crisis, language=language)
     except RateLimited as exc:
         # Over the limit, a message that suggests a crisis still gets the crisis resources.
         return _failure(
             is_form,
             429,
-            "Too many requests",
-            "Too many submissions from this network. Please try again later, or call the clinic.",
+            "problem.rate_limited",
             {**cors, "Retry-After": str(exc.retry_after)},
             help_html,
             crisis=exc.crisis,
+            language=language,
         )
     except VerificationFailed:
-        return _failure(
-            is_form,
-            403,
-            "Verification failed",
-            "We could not verify this submission. Please reload and try again.",
-            cors,
-            help_html,
-        )
+        crisis = sent_in_crisis(request)
+        return _failure(is_form, 403, "problem.verification_failed", cors, help_html, crisis=crisis, language=language)
     except StorageUnavailable as exc:
         log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
         return _failure(
             is_form,
             503,
-            "Temporarily unavailable",
             # A timeout may come after DynamoDB stored the lead: the outcome is
             # unknown, and a retry (same key, or the same answers) lands on it.
-            "We could not confirm your request was received. Sending it again is safe and will not make "
-            "a second request. Please try again in a moment.",
+            "problem.unavailable",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
             help_html,
+            crisis=sent_in_crisis(request),
+            language=language,
         )
-    return _accepted(result, is_form, settings, cors)
+    return _accepted(result, is_form, settings, cors, language)
+
+
+def sent_in_crisis(request: Any) -> bool:
+    """Whether the message the visitor sent suggests a crisis, read from the raw body of a refused submission.
+
+    Only refusals ask (an accepted submission is screened once, by the service):
+    whatever went wrong, a person in crisis is answered with the crisis lines.
+    A body that cannot be read as JSON or a form is screened as it came.
+    """
+    raw = bytes(request.raw_body or b"")[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
+    said = [raw]
+    try:
+        if _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM:
+            said = parse_qs(raw, max_num_fields=200).get("message", said)
+        else:
+            data = json.loads(raw)
+            if isinstance(data, dict) and isinstance(data.get("message"), str):
+                said = [data["message"]]
+    except (ValueError, RecursionError):
+        pass  # not JSON or a form: screened as it came
+    return any(suggests_crisis(words) for words in said)
 
 
 def _failure(
     is_form: bool,
     status: int,
-    title: str,
-    detail: str,
+    code: str,
     headers: dict[str, str],
     extra_html: str = "",
     crisis: bool = False,
+    language: str = DEFAULT_LANGUAGE,
+    values: dict[str, Any] | None = None,
 ) -> Response:
     """Problem JSON for the snippet; for a plain form post, the same words as a page.
 
-    With `crisis`, the JSON carries `crisis_resources` and the page leads with
+    `code` names the problem's title and detail in the catalogue. With
+    `crisis`, the JSON carries `crisis_resources` and the page leads with
     them. `extra_html` (the clinic's number, the link back to the form) ends the page.
     """
+    title, detail = _problem_words(language, code, **(values or {}))
     if not is_form:
-        return problem(status, title, detail, headers, **({"crisis_resources": CRISIS_RESOURCES} if crisis else {}))
+        resources = {"crisis_resources": crisis_resources(language)} if crisis else {}
+        return problem(status, title, detail, headers, **resources)
     body = (
-        f'{_crisis_section() if crisis else ""}<div role="alert"><p>{html.escape(detail)}</p></div>'
-        "<p>Use your browser's <strong>Back</strong> button to return to the form; "
-        f"what you typed should still be there.</p>{extra_html}"
+        f'{_crisis_section(language) if crisis else ""}<div role="alert"><p>{html.escape(detail)}</p></div>'
+        f"{_back_hint(language)}{extra_html}"
     )
-    return html_page(status, title, body, headers)
+    return html_page(status, title, body, headers, language)
 
 
-def _help_html(settings: Settings, referer: str) -> str:
+def _back_hint(language: str) -> str:
+    back = _Markup(f"<strong>{_html(language, 'page.back_button')}</strong>")
+    return f"<p>{_html(language, 'page.back_hint', back=back)}</p>"
+
+
+def _help_html(settings: Settings, referer: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The clinic's number (a tap-to-call link), its hours, and a link back to the form."""
     parts = []
+    hours = settings.office_hours.sentence(language)
     if settings.clinic_phone:
         link = html.escape(settings.clinic_phone_link)
-        parts.append(
-            f'<p>You can also call the clinic at <a href="{link}">{html.escape(settings.clinic_phone)}</a>. '
-            f"{html.escape(settings.office_hours.sentence())}</p>"
-        )
+        phone = _Markup(f'<a href="{link}">{html.escape(settings.clinic_phone)}</a>')
+        parts.append(f"<p>{_html(language, 'page.call_clinic', phone=phone, hours=hours)}</p>")
     else:
-        parts.append(f"<p>{html.escape(settings.office_hours.sentence())}</p>")
+        parts.append(f"<p>{html.escape(hours)}</p>")
     form = _form_url(settings, referer)
     if form:
-        parts.append(f'<p><a href="{html.escape(form)}">Go back to the form</a></p>')
+        parts.append(f'<p><a href="{html.escape(form)}">{_html(language, "page.back_to_form")}</a></p>')
     return "".join(parts)
 
 
@@ -294,7 +345,9 @@ def _form_url(settings: Settings, referer: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str]) -> Response:
+def _accepted(
+    result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str], language: str = DEFAULT_LANGUAGE
+) -> Response:
     headers = dict(cors)
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -302,16 +355,23 @@ def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[st
         headers["Content-Type"] = "application/json"
         return _response(result.text or json.dumps(result.body), 201, headers)
     if result.crisis:
-        return html_page(200, "We received your request", _crisis_html(result.body["message"]), headers)
+        title = text(language, "page.received.title")
+        return html_page(200, title, _crisis_html(result.body["message"], language), headers, language)
     headers["Location"] = settings.thank_you_url
     headers["Content-Type"] = "text/plain; charset=utf-8"
     return _response("", 303, headers)
 
 
-def html_page(status: int, title: str, body_html: str, headers: dict[str, str] | None = None) -> Response:
-    """A small, accessible, self-contained HTML page."""
+def html_page(
+    status: int,
+    title: str,
+    body_html: str,
+    headers: dict[str, str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> Response:
+    """A small, accessible, self-contained HTML page, marked as written in `language`."""
     page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         f"<style>{PAGE_STYLE}</style></head><body><main>"
@@ -324,48 +384,48 @@ def html_page(status: int, title: str, body_html: str, headers: dict[str, str] |
     )
 
 
-def _errors_html(exc: InvalidSubmission, data: dict[str, Any]) -> str:
+def _errors_html(exc: InvalidSubmission, data: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:
     items = []
     for err in exc.errors:
-        label = FIELD_LABELS.get(err.field, err.field)
+        code = LABEL_CODES.get(err.field)
+        label = _Markup(f"<strong>{html.escape(text(language, code) if code else err.field)}</strong>")
         typed = data.get(err.field)
         echo = ""
         if isinstance(typed, str) and typed.strip():
-            echo = f" <span>(you entered: <q>{html.escape(typed[:200])}</q>)</span>"
-        items.append(f"<li><strong>{html.escape(label)}</strong>: {html.escape(err.message)}{echo}</li>")
+            quoted = _Markup(f"<q>{html.escape(typed[:200])}</q>")
+            echo = f" <span>{_html(language, 'page.you_entered', typed=quoted)}</span>"
+        items.append(f"<li>{_html(language, 'page.invalid.item', label=label, message=err.message)}{echo}</li>")
     return (
-        '<div role="alert"><p>We could not send your request yet. Please fix the following:</p>'
-        f"<ul>{''.join(items)}</ul></div>"
-        "<p>Use your browser's <strong>Back</strong> button to return to the form; "
-        "what you typed should still be there.</p>"
+        f'<div role="alert"><p>{_html(language, "page.invalid.lead")}</p>'
+        f"<ul>{''.join(items)}</ul></div>{_back_hint(language)}"
     )
 
 
-def crisis_resources_html() -> str:
+def crisis_resources_html(language: str = DEFAULT_LANGUAGE) -> str:
     """The crisis resources as a list with tap-to-call and tap-to-text links."""
     items = []
-    for res in CRISIS_RESOURCES:
+    for res in crisis_resources(language):
         links = []
         if "call" in res:
-            links.append(f'<a href="{html.escape(res["call"])}">Call</a>')
+            links.append(f'<a href="{html.escape(res["call"])}">{_html(language, "crisis.call")}</a>')
         if "text" in res:
-            links.append(f'<a href="{html.escape(res["text"])}">Text</a>')
-        items.append(
-            f"<li><strong>{html.escape(res['name'])}</strong>: {html.escape(res['how'])}. {' · '.join(links)}</li>"
-        )
+            links.append(f'<a href="{html.escape(res["text"])}">{_html(language, "crisis.text")}</a>')
+        name = _Markup(f"<strong>{html.escape(res['name'])}</strong>")
+        item = _html(language, "crisis.item", name=name, how=res["how"], links=_Markup(" · ".join(links)))
+        items.append(f"<li>{item}</li>")
     return f"<ul>{''.join(items)}</ul>"
 
 
-def _crisis_section() -> str:
+def _crisis_section(language: str = DEFAULT_LANGUAGE) -> str:
     return (
         '<section class="crisis" role="alert" aria-labelledby="crisis-title">'
-        '<h2 id="crisis-title">If you are in crisis, help is available now</h2>'
-        f"{crisis_resources_html()}</section>"
+        f'<h2 id="crisis-title">{_html(language, "crisis.title")}</h2>'
+        f"{crisis_resources_html(language)}</section>"
     )
 
 
-def _crisis_html(message: str) -> str:
-    return f"{_crisis_section()}<p>{html.escape(message)}</p>"
+def _crisis_html(message: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return f"{_crisis_section(language)}<p>{html.escape(message)}</p>"
 
 
 def guarded(view: Callable[[], Response], request: Any = None) -> Response:
@@ -375,4 +435,4 @@ def guarded(view: Callable[[], Response], request: Any = None) -> Response:
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
         log_event("unhandled_error", code=type(exc).__name__, status_code=500)
         is_form = request is not None and _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
-        return _failure(is_form, 500, "Something went wrong", "Please try again, or call the clinic.", {})
+        return _failure(is_form, 500, "problem.unexpected", {}, crisis=request is not None and sent_in_crisis(request))

@@ -7,6 +7,8 @@ import json
 import os
 import secrets
 import time
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -20,8 +22,10 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from chalicelib.text import clean_block, clean_line
+from chalicelib.text import clean_block, clean_line, has_visible_letter
+from chalicelib.words import DEFAULT_LANGUAGE, text
 
 MAX_BODY_BYTES = 16 * 1024
 # The window a form's start time must fall in. It comes from the visitor's
@@ -141,6 +145,15 @@ class LeadSubmission(BaseModel):
     # Honeypot: hidden from people. Only whether it was filled is kept.
     website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
 
+    @field_validator("first_name")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        # A name of Hangul fillers or punctuation alone is stored blank-looking
+        # and leaves staff nobody to greet.
+        if value and not has_visible_letter(value):
+            raise PydanticCustomError("no_visible_letter", "no visible letter")
+        return value
+
     @field_validator("email")
     @classmethod
     def _valid_email(cls, value: str | None) -> str | None:
@@ -251,43 +264,57 @@ def _sha256(text: str) -> str:
 # ---------------------------------------------------------------------------
 # Errors in words a visitor understands
 # ---------------------------------------------------------------------------
+# The rules name each mistake by a code; the words are in the catalogue
+# (chalicelib/data/messages/), rendered in the visitor's language at the edge.
 
-FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "phone": "Phone",
-    "preferred_contact": "How we should reach you",
-    "best_time": "Best time to reach you",
-    "service": "What you are interested in",
-    "tried_treatments": "Treatments you have tried",
-    "message": "Message",
-    "consent_to_contact": "Permission to contact you",
-    "consent_to_text": "Permission to text you",
-    "privacy_notice_version": "Privacy notice version",
-    "submission_id": "Submission id",
-    "started_at": "Form start time",
+LABEL_CODES = {
+    "first_name": "label.first_name",
+    "last_name": "label.last_name",
+    "email": "label.email",
+    "phone": "label.phone",
+    "preferred_contact": "label.preferred_contact",
+    "best_time": "label.best_time",
+    "service": "label.service",
+    "tried_treatments": "label.tried_treatments",
+    "message": "label.message",
+    "consent_to_contact": "label.consent_to_contact",
+    "consent_to_text": "label.consent_to_text",
+    "privacy_notice_version": "label.privacy_notice_version",
+    "submission_id": "label.submission_id",
+    "started_at": "label.started_at",
 }
 
-_MESSAGES: dict[str, str] = {
-    "first_name": "Please tell us your first name.",
-    "email": "Please enter a valid email address, like name@example.com.",
-    "phone": "Please enter a valid phone number, including the area code.",
-    "preferred_contact": "Please choose how we should reach you: phone call, text message or email.",
-    "best_time": "Please choose morning, afternoon, evening or any time.",
-    "service": "Please choose one of the listed options.",
-    "tried_treatments": "Please choose only from the listed treatments.",
-    "consent_to_contact": "Please check the box to let us contact you about your inquiry.",
-    "consent_to_text": "Please check the box to let us text you, or choose another way to be reached.",
-    "started_at": "The form's start time was not understood; please reload the page.",
+# A field with words of its own says them for any mistake in it.
+_FIELD_CODES = {
+    "first_name": "field.first_name.required",
+    "email": "field.email.invalid",
+    "phone": "field.phone.invalid",
+    "preferred_contact": "field.preferred_contact.invalid",
+    "best_time": "field.best_time.invalid",
+    "service": "field.service.invalid",
+    "tried_treatments": "field.tried_treatments.invalid",
+    "consent_to_contact": "field.consent_to_contact.required",
+    "consent_to_text": "field.consent_to_text.required",
+    "started_at": "field.started_at.invalid",
 }
+_MISSING_CODES = {"preferred_contact": "field.preferred_contact.required"}
+# A mistake with words of its own, whatever the field's other words.
+_KIND_CODES = {("first_name", "no_visible_letter"): "field.first_name.no_visible_letter"}
 
 
-class FieldError(BaseModel):
-    """One bad field and what to do about it."""
+@dataclass(frozen=True)
+class FieldError:
+    """One bad field and the code of what to do about it, said in `language` when read."""
 
     field: str
-    message: str
+    code: str
+    values: dict[str, Any] = dataclass_field(default_factory=dict)
+    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def message(self) -> str:
+        """The words for this mistake, in the request's language."""
+        return text(self.language, self.code, **self.values)
 
 
 class InvalidSubmission(Exception):
@@ -298,25 +325,25 @@ class InvalidSubmission(Exception):
         self.errors = errors
 
 
-def _message_for(field_name: str, err: Any) -> str:
+def _code_for(field_name: str, err: Any) -> tuple[str, dict[str, Any]]:
     kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind in {"string_too_long", "too_long"} and field_name != "first_name":
-        limit = ctx.get("max_length")
-        noun = "items" if field_name == "tried_treatments" else "characters"
-        return f"Please keep this to at most {limit} {noun}." if limit else "This is too long."
-    if field_name in _MESSAGES:
-        if field_name == "first_name" and kind == "string_too_long":
-            return "Please keep your first name to at most 100 characters."
-        return _MESSAGES[field_name]
-    if kind == "missing":
-        return "This is required."
-    return "This value was not understood; please check it."
+    limit = (err.get("ctx") or {}).get("max_length")
+    if kind in {"string_too_long", "too_long"} and limit is not None:
+        if field_name == "first_name":
+            return "field.first_name.too_long", {"limit": limit}
+        return ("field.any.too_many" if kind == "too_long" else "field.any.too_long"), {"limit": limit}
+    if (field_name, kind) in _KIND_CODES:
+        return _KIND_CODES[field_name, kind], {}
+    if kind == "missing" and field_name in _MISSING_CODES:
+        return _MISSING_CODES[field_name], {}
+    if field_name in _FIELD_CODES:
+        return _FIELD_CODES[field_name], {}
+    return ("field.any.required" if kind == "missing" else "field.any.invalid"), {}
 
 
-def validate_submission(data: Any, phone_region: str = "US") -> LeadSubmission:
-    """Validate a decoded body, or raise InvalidSubmission naming each bad field."""
-    errors: dict[str, str] = {}
+def validate_submission(data: Any, phone_region: str = "US", language: str = DEFAULT_LANGUAGE) -> LeadSubmission:
+    """Validate a decoded body, or raise InvalidSubmission naming each bad field (its words in `language`)."""
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
     submission: LeadSubmission | None = None
     try:
         submission = LeadSubmission.model_validate(data, context={"phone_region": phone_region})
@@ -324,11 +351,11 @@ def validate_submission(data: Any, phone_region: str = "US") -> LeadSubmission:
         for err in exc.errors(include_url=False, include_input=False):
             loc = err["loc"]
             name = str(loc[0]) if loc else "body"
-            errors.setdefault(name, _message_for(name, err))
-    for name, message in _cross_field_errors(data, submission).items():
-        errors.setdefault(name, message)
+            errors.setdefault(name, _code_for(name, err))
+    for name, code in _cross_field_errors(data, submission).items():
+        errors.setdefault(name, (code, {}))
     if errors:
-        raise InvalidSubmission([FieldError(field=k, message=v) for k, v in errors.items()])
+        raise InvalidSubmission([FieldError(k, code, values, language) for k, (code, values) in errors.items()])
     assert submission is not None
     return submission
 
@@ -339,7 +366,7 @@ def _present(data: Any, name: str) -> bool:
 
 
 def _cross_field_errors(data: Any, sub: LeadSubmission | None) -> dict[str, str]:
-    """Rules that tie fields together, checked even when single fields failed."""
+    """Rules that tie fields together, checked even when single fields failed: field -> code."""
     out: dict[str, str] = {}
     if sub is not None:
         has_email, has_phone = sub.email is not None, sub.phone is not None
@@ -351,14 +378,14 @@ def _cross_field_errors(data: Any, sub: LeadSubmission | None) -> dict[str, str]
         channel = channel.strip().lower() if isinstance(channel, str) else channel
         text_ok = isinstance(data, dict) and data.get("consent_to_text") in (True, "true", "on", "1", 1)
     if not has_email and not has_phone:
-        out["email"] = "Please give an email address or a phone number so we can reach you."
-        out["phone"] = "Please give a phone number or an email address so we can reach you."
+        out["email"] = "field.email.one_of"
+        out["phone"] = "field.phone.one_of"
     if channel in ("phone", "text") and not has_phone:
-        out["phone"] = "Please give a phone number, since you asked us to call or text."
+        out["phone"] = "field.phone.for_channel"
     if channel == "email" and not has_email:
-        out["email"] = "Please give an email address, since you asked us to email you."
+        out["email"] = "field.email.for_channel"
     if channel == "text" and not text_ok:
-        out["consent_to_text"] = _MESSAGES["consent_to_text"]
+        out["consent_to_text"] = "field.consent_to_text.required"
     return out
 
 

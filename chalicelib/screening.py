@@ -5,69 +5,377 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from chalicelib.leads import LeadSubmission
+from chalicelib.words import DEFAULT_LANGUAGE, text
 
-CRISIS_RESOURCES: list[dict[str, str]] = [
-    {
-        "name": "988 Suicide & Crisis Lifeline",
-        "how": "Call or text 988 (veterans: press 1 after dialing)",
-        "call": "tel:988",
-        "text": "sms:988",
-    },
-    {
-        "name": "Crisis Text Line",
-        "how": "Text HOME to 741741",
-        "text": "sms:741741?&body=HOME",
-    },
-    {
-        "name": "Emergency services",
-        "how": "Call 911 if you are in immediate danger",
-        "call": "tel:911",
-    },
-]
+# Each line's words (`.name`, `.how`) are in the catalogue; its tap-to-call and
+# tap-to-text links are the same in every language.
+CRISIS_LINES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("crisis.lifeline", {"call": "tel:988", "text": "sms:988"}),
+    ("crisis.text_line", {"text": "sms:741741?&body=HOME"}),
+    ("crisis.emergency", {"call": "tel:911"}),
+)
+
+
+@lru_cache(maxsize=8)
+def _crisis_resources(language: str) -> tuple[dict[str, str], ...]:
+    return tuple(
+        {"name": text(language, f"{code}.name"), "how": text(language, f"{code}.how"), **links}
+        for code, links in CRISIS_LINES
+    )
+
+
+def crisis_resources(language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
+    """The crisis lines in `language`: `name`, `how`, and `call` / `text` links (tel:, sms:)."""
+    return [dict(line) for line in _crisis_resources(language)]
+
+
+def __getattr__(name: str) -> Any:
+    # CRISIS_RESOURCES, the English lines, read from the catalogue only when first asked for.
+    if name == "CRISIS_RESOURCES":
+        return crisis_resources(DEFAULT_LANGUAGE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _PHRASES_FILE = Path(__file__).parent / "data" / "crisis_phrases.txt"
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ru|cn|xyz|top|info|biz|io)\b/?", re.I)
 _MARKUP = re.compile(r"<\s*a\s+href|\[url=|\[/url\]|<\s*script", re.I)
 
+# --- Folding a message for matching ----------------------------------------
+# Patterns are compiled on first use, not at import: every cold start imports
+# this module, and only a submission with a message needs them.
+
+
+@cache
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+# Every step below is general (no phrase is named in code): the phrases live
+# in crisis_phrases.txt alone.
+
+# Apostrophes of every style, and the acute accent used as one: removed, so
+# "don't" with U+0027, U+2019, a backtick or U+00B4, and "dont", all read "dont".
+_APOSTROPHES = r"['\u2018\u2019\u201b\u02bc\u02b9\u00b4`\u2032\uff07]"
+# Letters that render as nothing (the Hangul fillers): dropped like format characters.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# "su!cide": an exclamation mark between letters stands for an i.
+_BANG_FOR_I = r"(?<=[a-z])!(?=[a-z])"
+# "k*ll", "su*cide", "s*icidal": asterisks between letters stand for a hidden i
+# (the letter most often starred out of these words).
+_STAR_FOR_I = r"(?<=[a-z])\*+(?=[a-z])"
+# Three or more single letters or digits, each set apart by spaces or
+# punctuation ("s u i c i d e", "s-u-i-c-i-d-a-l", "k.m.s"): joined into one word.
+_SPACED_LETTERS = r"(?<![^\W_])[a-z0-9](?:[\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])){2,}"
+_SPACED_SEPARATORS = r"[\s\-._*/+|\u00b7]"
+# Two single letters in a row: a cheap scan (it starts at a separator) before the full one.
+_SPACED_HINT = r"[\s\-._*/+|\u00b7][a-z0-9][\s\-._*/+|\u00b7]{1,3}[a-z0-9](?![^\W_])"
+# Digits and symbols used for letters inside a word with at least one letter
+# ("su1cide", "k1ll", "d3ad"); a number on its own is left alone.
+_LEET_WORD = r"(?<![\w@$])(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[\w@$]+"
+_LEET = str.maketrans("0134578@$", "oieastbas")
+_LEET_HINT = r"[0-9@$](?:(?<=[a-z][0-9@$])|(?=[a-z]))"
+# Doubled or held-down letters ("diiiie", "killl", "beter") become one, in the
+# message and in the phrases alike, so "kil", "kill" and "killll" all read "kil".
+_REPEATED_LETTER = r"([a-z])\1+"
+_ELLIPSIS = r"\.{2,}"
+# Sentence ends become a "." word, so that `<end>` in a phrase can see them.
+_SENTENCE_END = r"[.!?;]+|\n"
+_OTHER = r"[^\w.]+|_+"
+_ASCII_OTHER = str.maketrans(dict.fromkeys("!\"#$%&'()*+,-/:;<=>?@[\\]^_`{|}~\t\r\x0b\x0c", " "))
+_REPEATED_END = r"\.(?: \.)+"
+
 
 def normalise(text: str) -> str:
-    """Fold text for phrase matching: no accents, case, apostrophes or punctuation runs."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
+    """Fold text for phrase matching.
+
+    Lower case, no accents, apostrophes, invisible characters or look-alike
+    letters from other scripts; digits and symbols used as letters read as
+    letters, spaced-out letters are joined, a doubled letter is one letter,
+    punctuation is one space and each sentence end is a "." word.
+    """
+    folded = _rx(_APOSTROPHES).sub("", text.casefold())
     if not folded.isascii():
-        # Combining marks are never ASCII, so plain-ASCII text (most messages)
-        # skips this per-character loop: 29 us for 500 characters.
-        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    folded = re.sub(r"['\u2019\u2018`\u02bc]", "", folded)
-    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+        folded = _fold_unicode(folded)
+    if "!" in folded:
+        folded = _rx(_BANG_FOR_I).sub("i", folded)
+    # Each costly pass runs only when a cheap scan finds something for it
+    # (ordinary text of 2,000 characters takes a fraction of a millisecond).
+    if _rx(_SPACED_HINT).search(" " + folded):
+        folded = _rx(_SPACED_LETTERS).sub(lambda m: _rx(_SPACED_SEPARATORS).sub("", m.group()), folded)
+    if "*" in folded:
+        folded = _rx(_STAR_FOR_I).sub("i", folded)
+    if _rx(_LEET_HINT).search(folded):
+        folded = _rx(_LEET_WORD).sub(lambda m: m.group().translate(_LEET), folded)
+    folded = _rx(_REPEATED_LETTER).sub(r"\1", folded)
+    folded = _rx(_SENTENCE_END).sub(" . ", _rx(_ELLIPSIS).sub(" ", folded)).translate(_ASCII_OTHER)
+    if not folded.isascii():
+        folded = _rx(_OTHER).sub(" ", folded)
+    return _rx(_REPEATED_END).sub(".", " ".join(folded.split()))
 
 
-def _phrase_pattern(phrase: str) -> str:
-    prefix = phrase.endswith("*")
-    words = normalise(phrase.rstrip("*")).split()
-    body = r"\s".join(re.escape(w) for w in words)
-    return body + (r"\w*" if prefix else "")
+def _fold_unicode(text: str) -> str:
+    # Compatibility forms (fullwidth letters, ligatures) become plain letters;
+    # accents (combining marks), format characters (zero-width space, soft
+    # hyphen, word joiner, BOM) and blank letters go.
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(
+        ch
+        for ch in folded
+        if ch.isascii() or not (unicodedata.combining(ch) or unicodedata.category(ch) == "Cf" or ch in _BLANK_LETTERS)
+    )
+    if any(ch.isalpha() and not ch.isascii() for ch in folded):
+        folded = _fold_confusables(folded)
+    return folded
+
+
+_CONFUSABLE: dict[str, str] = {}
+_CONFUSABLE_CACHE_MAX = 20_000
+
+
+def _fold_confusables(text: str) -> str:
+    """Replace letters from other scripts that look like Latin ones (Cyrillic U+0455 for s, Greek omicron for o)."""
+    unseen = {ch for ch in text if ch.isalpha() and not ch.isascii() and ch not in _CONFUSABLE}
+    if len(_CONFUSABLE) + len(unseen) > _CONFUSABLE_CACHE_MAX:
+        _CONFUSABLE.clear()  # messages in every script must not grow a warm function's memory without bound
+    if unseen:
+        # Unicode's confusables data, through a library: imported only here,
+        # for the few messages with non-Latin letters, as it costs tens of
+        # milliseconds to load and most cold starts never need it.
+        from confusable_homoglyphs import confusables
+
+        found = confusables.is_confusable("".join(sorted(unseen)), greedy=True, preferred_aliases=["latin"]) or []
+        for entry in found:
+            latin = [g["c"] for g in entry["homoglyphs"] if g["c"].isascii() and g["c"].isalpha()]
+            if latin:
+                _CONFUSABLE[entry["character"]] = latin[0].lower()
+        for ch in unseen:
+            _CONFUSABLE.setdefault(ch, ch)
+    return "".join(_CONFUSABLE.get(ch, ch) for ch in text)
+
+
+# --- The phrase list -------------------------------------------------------
+
+_GAP_WORDS = 3
+_SEP = r"\s(?:\.\s)?"  # one space, or a sentence end: "kill. myself." still reads as one phrase
+_PHRASE_PART = r"\(|\)|\||!|<end>|\.\.\.|[^\s()|!]+"
+_MACRO_DEF = r"@([a-z_]+)\s*=\s*(.+)"
+_MACRO_USE = r"@([a-z_]+)"
+_DEFINES = r"@[^=()|]*="
+_WORD = r"[a-z0-9]+\*?"
+
+# A phrase's first words: (word, True if it is a prefix such as "suicid*").
+_Firsts = set[tuple[str, bool]]
+
+
+class _PhraseError(ValueError):
+    pass
+
+
+class _Parser:
+    """Turns one line of the phrase grammar (see crisis_phrases.txt) into a regex and its first words."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def parse(self) -> tuple[str, _Firsts]:
+        pattern, firsts, nullable, ends_with_word = self.sequence(started=False)
+        if self.pos != len(self.tokens):
+            raise _PhraseError(f"unexpected {self.tokens[self.pos]!r}")
+        if nullable or not ends_with_word:
+            raise _PhraseError("a phrase must start and end with a word")
+        return pattern, firsts
+
+    def sequence(self, started: bool) -> tuple[str, _Firsts, bool, bool]:
+        """Pattern, first words, whether it may match nothing, whether it ends with a word."""
+        # `started`: a word precedes, so each word carries its own separator.
+        out = ""
+        firsts: _Firsts = set()
+        nullable = True
+        ends_with_word = False
+        while self.pos < len(self.tokens) and self.tokens[self.pos] not in (")", "|"):
+            part = self.next()
+            if part == "...":
+                if not started:
+                    raise _PhraseError("a gap needs a word before it")
+                out += rf"(?:\s\w+){{0,{_GAP_WORDS}}}"
+                ends_with_word = False
+            elif part == "<end>":
+                if not started:
+                    raise _PhraseError("<end> needs a word before it")
+                out += r"(?=\s\.|$)"
+                ends_with_word = True
+                nullable = False  # matches no text, but is not optional
+            elif part == "!":
+                if started:
+                    pattern, _, optional = self.item(started=True)
+                    if optional:
+                        raise _PhraseError("an optional group cannot follow !")
+                    out += rf"(?!{pattern}(?!\w))"
+                else:
+                    out += "".join(rf"(?<!{re.escape(w)}\s)" for w in self.literals())
+            else:
+                self.pos -= 1
+                pattern, item_firsts, optional = self.item(started)
+                if nullable:
+                    firsts |= item_firsts
+                if optional and not started:
+                    out += rf"(?:{pattern}\s)?"
+                elif optional:
+                    out += rf"{pattern}?"
+                else:
+                    out += pattern
+                    started = True
+                    nullable = False
+                    ends_with_word = True
+        return out, firsts, nullable, ends_with_word
+
+    def next(self) -> str:
+        if self.pos >= len(self.tokens):
+            raise _PhraseError("the line ends too early")
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def item(self, started: bool) -> tuple[str, _Firsts, bool]:
+        """One word or group: its pattern (with its separator if `started`), first words, whether it may be empty."""
+        part = self.next()
+        if part == "(":
+            alternatives = [self.sequence(started)]
+            while self.pos < len(self.tokens) and self.tokens[self.pos] == "|":
+                self.pos += 1
+                alternatives.append(self.sequence(started))
+            if self.next() != ")":
+                raise _PhraseError("a group is not closed")
+            present = [a for a in alternatives if a[0]]
+            if not present:
+                raise _PhraseError("an empty group")
+            firsts = set().union(*(a[1] for a in present))
+            optional = len(present) < len(alternatives) or any(a[2] for a in present)
+            return "(?:" + "|".join(a[0] for a in present) + ")", firsts, optional
+        if part in (")", "|", "!", "...", "<end>"):
+            raise _PhraseError(f"unexpected {part!r}")
+        if not _rx(_WORD).fullmatch(part):
+            raise _PhraseError(f"not a word: {part!r}")
+        stem, prefix = _rx(_REPEATED_LETTER).sub(r"\1", part.rstrip("*")), part.endswith("*")
+        if prefix and len(stem) < 3:
+            raise _PhraseError(f"a word ending in * needs at least three letters before it: {part!r}")
+        pattern = (_SEP if started else "") + re.escape(stem) + (r"\w*" if prefix else "")
+        return pattern, {(stem, prefix)}, False
+
+    def literals(self) -> list[str]:
+        # "!(a|b c) word": not preceded by these; plain words only (a lookbehind has a fixed width).
+        start = self.pos
+        self.item(started=False)
+        words = [t for t in self.tokens[start : self.pos] if t not in ("(", ")")]
+        phrases = [_rx(_REPEATED_LETTER).sub(r"\1", p) for p in " ".join(words).split(" | ")]
+        if any(not re.fullmatch(r"[a-z0-9]+(?: [a-z0-9]+)*", p) for p in phrases):
+            raise _PhraseError("only plain words may follow a leading !")
+        return phrases
+
+
+def _phrase_lines(source: str) -> list[tuple[int, str, _Firsts]]:
+    macros: dict[str, str] = {}
+    phrases: list[tuple[int, str, _Firsts]] = []
+    for number, raw in enumerate(source.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        line = _rx(_APOSTROPHES).sub("", line.casefold()).replace("-", " ")
+        try:
+            line = _expand(line, macros)
+            definition = _rx(_MACRO_DEF).fullmatch(line)
+            if definition:
+                macros[definition.group(1)] = definition.group(2)
+                continue
+            pattern, firsts = _Parser(_rx(_PHRASE_PART).findall(line)).parse()
+        except _PhraseError as exc:
+            raise ValueError(f"{_PHRASES_FILE.name} line {number}: {exc}: {raw.strip()}") from None
+        phrases.append((number, pattern, firsts))
+    return phrases
+
+
+def _expand(line: str, macros: dict[str, str]) -> str:
+    is_definition = _rx(_DEFINES).match(line) is not None
+    head, sep, body = line.partition("=") if is_definition else ("", "", line)
+    if is_definition and not _rx(_MACRO_DEF).fullmatch(line):
+        raise _PhraseError("a definition reads @name = (words|more words)")
+
+    def use(match: re.Match[str]) -> str:
+        if match.group(1) not in macros:
+            raise _PhraseError(f"@{match.group(1)} is not defined above")
+        return f"({macros[match.group(1)]})"
+
+    return head + sep + _rx(_MACRO_USE).sub(use, body)
+
+
+class _Phrase:
+    """One line of the list, compiled the first time a message holds one of its first words."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def match(self, folded: str, pos: int) -> bool:
+        if self._compiled is None:
+            self._compiled = re.compile(rf"(?:{self.pattern})(?!\w)")
+        return self._compiled.match(folded, pos) is not None
+
+
+class _Index:
+    """The phrases, found by their first word so that each word of a message tries only its own."""
+
+    def __init__(self, phrases: list[tuple[int, str, _Firsts]]) -> None:
+        self.by_word: dict[str, list[_Phrase]] = {}
+        # Prefixes ("suicid*") are found by their first three letters.
+        self.by_start: dict[str, list[tuple[str, _Phrase]]] = {}
+        for _, pattern, firsts in phrases:
+            phrase = _Phrase(pattern)
+            for word, prefix in firsts:
+                if prefix:
+                    self.by_start.setdefault(word[:3], []).append((word, phrase))
+                else:
+                    self.by_word.setdefault(word, []).append(phrase)
+
+    def search(self, folded: str) -> bool:
+        pos = 0
+        by_word, by_start = self.by_word, self.by_start
+        for word in folded.split(" "):
+            for phrase in by_word.get(word, ()):
+                if phrase.match(folded, pos):
+                    return True
+            for prefix, phrase in by_start.get(word[:3], ()):
+                if word.startswith(prefix) and phrase.match(folded, pos):
+                    return True
+            pos += len(word) + 1
+        return False
+
+    def compile_all(self) -> None:
+        """Compile every phrase now (a malformed one raises here, not on some later message)."""
+        for phrases in self.by_word.values():
+            for phrase in phrases:
+                phrase.match("", 0)
+        for entries in self.by_start.values():
+            for _, phrase in entries:
+                phrase.match("", 0)
 
 
 @lru_cache(maxsize=1)
-def _crisis_regex() -> re.Pattern[str]:
-    phrases = [
-        line.strip()
-        for line in _PHRASES_FILE.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    alternatives = "|".join(_phrase_pattern(p) for p in phrases)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+def _crisis_index() -> _Index:
+    return _Index(_phrase_lines(_PHRASES_FILE.read_text(encoding="utf-8")))
 
 
 def suggests_crisis(text: str | None) -> bool:
     """True if the text contains a reviewed crisis phrase."""
     if not text:
         return False
-    return _crisis_regex().search(normalise(text)) is not None
+    return _crisis_index().search(normalise(text))
 
 
 def spam_reasons(sub: LeadSubmission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:

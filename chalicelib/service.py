@@ -38,9 +38,10 @@ from chalicelib.leads import (
 )
 from chalicelib.logs import log_event
 from chalicelib.ports import Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
-from chalicelib.screening import CRISIS_RESOURCES, spam_reasons, suggests_crisis
+from chalicelib.screening import crisis_resources, spam_reasons, suggests_crisis
 from chalicelib.settings import Settings
 from chalicelib.text import clean_line
+from chalicelib.words import DEFAULT_LANGUAGE, text
 
 if TYPE_CHECKING:
     # The notice model is only needed when a notice is sent; the API function
@@ -70,14 +71,6 @@ SKIPPED = "skipped"
 WORK_STATUSES = (Status.CONTACTED, Status.SCHEDULED, Status.CLOSED, Status.DECLINED)
 # Leads whose failed or dead notice redrive sends again (closed, declined and spam need none).
 OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
-
-RECEIVED = "Thank you. We have received your request, and someone from our intake team will reach out soon."
-RECEIVED_CRISIS = (
-    "Thank you. We have received your request, and our team will reach out to you as soon as we can. "
-    "What you wrote tells us you may be going through a very hard time: if you are in danger "
-    "or thinking about ending your life, please reach out now to one of the services listed here. "
-    "They are free, confidential and open 24 hours a day."
-)
 
 
 class Publisher(Protocol):
@@ -113,6 +106,8 @@ class RequestMeta:
     user_agent: str = ""
     idempotency_key: str | None = None
     verification_token: str | None = None
+    # The language the answer and its errors are said in (a catalogue in chalicelib/data/messages).
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -147,7 +142,7 @@ def _hash(*parts: str) -> str:
 def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     """Validate, screen and store one submission with a single conditional write."""
     settings = deps.settings
-    sub = validate_submission(data, settings.default_region)
+    sub = validate_submission(data, settings.default_region, meta.language)
     if settings.turnstile_enabled:
         if deps.verifier is None or not deps.verifier(meta.verification_token or "", meta.source_ip or None):
             log_event("lead_rejected", outcome="verification_failed")
@@ -162,10 +157,14 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     body: dict[str, Any] = {
         "lead_id": lead_id,
         "status": "received",
-        "message": f"{RECEIVED_CRISIS if crisis else RECEIVED} {settings.office_hours.sentence()}",
+        "message": text(
+            meta.language,
+            "received_crisis" if crisis else "received",
+            hours=settings.office_hours.sentence(meta.language),
+        ),
     }
     if crisis:
-        body["crisis_resources"] = CRISIS_RESOURCES
+        body["crisis_resources"] = crisis_resources(meta.language)
     response = json.dumps(body, separators=(",", ":"))
 
     key = meta.idempotency_key or sub.submission_id

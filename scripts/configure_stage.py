@@ -11,6 +11,10 @@ writes the files the next `chalice deploy --stage <stage>` uses:
   exactly the DynamoDB, SNS, KMS and CloudWatch Logs actions it calls, on the
   stack's resources only (no wildcard action, no wildcard on data). Chalice
   gives each function its own role with its own policy.
+- staff/.chalice/config.json: the staff API's stage (STAFF_ISSUER,
+  STAFF_CLIENT_ID, STAFF_USER_POOL_ARN for its Cognito authorizer), and its
+  own policy .chalice/policy-<stage>-staff_api.json (its log group only, for
+  now: GET /staff/me touches no data).
 
 AWS credentials, region and AWS_ENDPOINT_URL come from the usual AWS_*
 variables (or --region).
@@ -59,6 +63,10 @@ class StackOutputs:
     key_arn: str
     status_index_arn: str
     notice_index_arn: str
+    staff_user_pool_id: str = ""
+    staff_user_pool_arn: str = ""
+    staff_client_id: str = ""
+    staff_issuer: str = ""
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, str]) -> StackOutputs:
@@ -76,6 +84,10 @@ class StackOutputs:
             key_arn=outputs["KeyArn"],
             status_index_arn=outputs["StatusIndexArn"],
             notice_index_arn=outputs["NoticeIndexArn"],
+            staff_user_pool_id=outputs.get("StaffUserPoolId", ""),
+            staff_user_pool_arn=outputs.get("StaffUserPoolArn", ""),
+            staff_client_id=outputs.get("StaffClientId", ""),
+            staff_issuer=outputs.get("StaffIssuer", ""),
         )
 
     @property
@@ -329,6 +341,90 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
     }
 
 
+STAFF_HANDLER = "staff_api"
+
+
+def build_staff_policy(outputs: StackOutputs, function_name: str) -> dict[str, Any]:
+    """The staff API's own policy: its log group only.
+
+    GET /staff/me reads nothing but the caller's token (its JWKS is public);
+    the lead routes add what each staff action calls, on the stack's resources.
+    """
+    arn = f"arn:{outputs.partition}"
+    log_group = f"{arn}:logs:{outputs.region}:{outputs.account}:log-group:/aws/lambda/{function_name}:*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _statement(
+                "WriteOwnLogs",
+                ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                [log_group],
+            )
+        ],
+    }
+
+
+def staff_stage_settings(config: dict[str, Any], stage: str, outputs: StackOutputs) -> dict[str, Any]:
+    """A copy of staff/.chalice/config.json with the stage pointed at the stack's user pool."""
+    new: dict[str, Any] = json.loads(json.dumps(config))
+    stage_config = new.setdefault("stages", {}).setdefault(stage, {"api_gateway_stage": "api"})
+    stage_config["autogen_policy"] = False
+    # Chalice reads a policy file from the project's .chalice/: the staff
+    # policy lives beside the public app's, in the repository's .chalice/.
+    stage_config["iam_policy_file"] = f"../../.chalice/{policy_file(stage, STAFF_HANDLER)}"
+    env = stage_config.setdefault("environment_variables", {})
+    env["STAGE"] = stage
+    env["STAFF_ISSUER"] = outputs.staff_issuer
+    env["STAFF_CLIENT_ID"] = outputs.staff_client_id
+    env["STAFF_USER_POOL_ARN"] = outputs.staff_user_pool_arn
+    return new
+
+
+def _staff_pool_by_name(outputs: StackOutputs, stage: str, region: str | None) -> StackOutputs:
+    """The stage's user pool found by its name, for a stack whose template could not make it (the emulator)."""
+    import dataclasses
+
+    import boto3
+
+    cognito = boto3.client("cognito-idp", region_name=region) if region else boto3.client("cognito-idp")
+    name = f"next-steps-{stage}-staff"
+    pools = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == name]
+    if len(pools) != 1:
+        raise ConfigureError(f"the stack has no staff user pool (StaffUserPoolId) and no one pool is named {name}")
+    pool_id = pools[0]["Id"]
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    [client] = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=10)["UserPoolClients"]
+    return dataclasses.replace(
+        outputs,
+        staff_user_pool_id=pool_id,
+        staff_user_pool_arn=pool["Arn"],
+        staff_client_id=client["ClientId"],
+        staff_issuer=f"https://cognito-idp.{outputs.region}.amazonaws.com/{pool_id}",
+    )
+
+
+def configure_staff(project_dir: Path, stage: str, outputs: StackOutputs, region: str | None) -> list[Path]:
+    """Write the staff API's stage settings and its policy; the paths written (none without staff/)."""
+    config_path = project_dir / "staff" / ".chalice" / "config.json"
+    if not config_path.exists():
+        return []
+    if not outputs.staff_user_pool_arn:
+        outputs = _staff_pool_by_name(outputs, stage, region)
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigureError(f"cannot read {config_path}: {exc}") from exc
+    new_config = staff_stage_settings(config, stage, outputs)
+    # Chalice names a REST API's one function <app_name>-<stage>. (Not asked of
+    # Chalice as for app.py: both apps' modules are named `app`, and one process
+    # can load only one of them.)
+    function_name = f"{new_config['app_name']}-{stage}"
+    policy_path = project_dir / ".chalice" / policy_file(stage, STAFF_HANDLER)
+    _write_json(policy_path, build_staff_policy(outputs, function_name))
+    _write_json(config_path, new_config)
+    return [config_path, policy_path]
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -365,6 +461,7 @@ def configure(
     # The stage-wide policy an earlier version wrote: Chalice would give it to
     # any function without a file of its own, so it must not linger.
     (project_dir / ".chalice" / f"policy-{stage}.json").unlink(missing_ok=True)
+    policy_paths += configure_staff(project_dir, stage, outputs, region)
     return config_path, policy_paths
 
 
@@ -390,7 +487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  wrote {config_path}")
     for policy_path in policy_paths:
         print(f"  wrote {policy_path}")
-    print(f"Next: chalice deploy --stage {args.stage}")
+    print(
+        f"Next: chalice deploy --stage {args.stage}, then the staff API: "
+        f"cd staff && chalice deploy --stage {args.stage}"
+    )
     return 0
 
 

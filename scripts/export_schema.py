@@ -1,11 +1,15 @@
-"""Write web/lead-schema.json: the form's rules, taken from the server's own model.
+"""Write web/lead-schema.json: the form's rules and words, taken from the server's own model and catalogue.
 
 The snippet's client-side checks read this file, so the browser and the API
 share one definition: lengths, choices and required fields come from
-`LeadSubmission.model_json_schema()`, and every message a visitor can see is
-the exact text `validate_submission` answers for that mistake (found by
-asking it). Run `python -m scripts.export_schema` after changing the model;
-a unit test fails while the committed file is stale.
+`LeadSubmission.model_json_schema()`, and every word a visitor can see comes
+from the message catalogues in chalicelib/data/messages/ (the codes
+`field.<field>.<mistake>` are the same ones validation answers with).
+`x-messages` and `x-text` are in the default language (English);
+`x-translations` holds both for every other language with a catalogue, so a
+new catalogue needs no change here. Run `python -m scripts.export_schema`
+after changing the model or a catalogue; a unit test fails while the
+committed file is stale.
 """
 
 from __future__ import annotations
@@ -15,52 +19,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib.leads import InvalidSubmission, LeadSubmission, validate_submission
+from chalicelib.leads import LeadSubmission
+from chalicelib.words import DEFAULT_LANGUAGE, catalogue, languages, template, text
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "web" / "lead-schema.json"
 
-# A submission the server accepts; each probe below breaks it in one way.
-_VALID: dict[str, Any] = {
-    "first_name": "Sam",
-    "email": "sam@example.org",
-    "phone": "(202) 555-0143",
-    "preferred_contact": "phone",
-    "consent_to_contact": True,
+# The snippet's own words (web/next-steps.js reads them by these names), each a catalogue code.
+WEB_TEXT = {
+    "kept": "web.kept",
+    "network": "web.network",
+    "server": "web.server",
+    "summary": "web.summary",
+    "sending": "web.sending",
+    "thanks": "web.thanks",
+    "already": "web.already",
+    "crisisTitle": "crisis.title",
+    "fallback": "web.fallback",
+    "errorPrefix": "web.error_prefix",
+    "doneTitle": "web.done_title",
+    "tapCall": "web.tap.call",
+    "tapText": "web.tap.text",
+    "tapTextBody": "web.tap.text_body",
+    "lifeline": "web.lifeline",
 }
-_DROP = object()
-
-# (field, kind) -> changes that make the server reject exactly that.
-_PROBES: dict[tuple[str, str], dict[str, Any]] = {
-    ("first_name", "required"): {"first_name": " "},
-    ("email", "invalid"): {"email": "not-an-address"},
-    ("phone", "invalid"): {"phone": "12"},
-    ("preferred_contact", "required"): {"preferred_contact": _DROP},
-    ("preferred_contact", "invalid"): {"preferred_contact": "pigeon"},
-    ("best_time", "invalid"): {"best_time": "midnight"},
-    ("service", "invalid"): {"service": "something"},
-    ("tried_treatments", "invalid"): {"tried_treatments": ["something"]},
-    ("consent_to_contact", "required"): {"consent_to_contact": False},
-    # Neither channel given: each field asks for "one or the other", unless the
-    # chosen channel needs that very field (then the for_channel message wins).
-    ("email", "one_of"): {"email": _DROP, "phone": _DROP, "preferred_contact": "phone"},
-    ("phone", "one_of"): {"email": _DROP, "phone": _DROP, "preferred_contact": "email"},
-    ("phone", "for_channel"): {"phone": _DROP, "preferred_contact": "text", "consent_to_text": True},
-    ("email", "for_channel"): {"email": _DROP, "preferred_contact": "email"},
-    ("consent_to_text", "required"): {"preferred_contact": "text"},
-}
-
-
-def _server_message(field: str, changes: dict[str, Any]) -> str:
-    body = {**_VALID, **changes}
-    body = {k: v for k, v in body.items() if v is not _DROP}
-    try:
-        validate_submission(body)
-    except InvalidSubmission as exc:
-        for error in exc.errors:
-            if error.field == field:
-                return error.message
-    raise SystemExit(f"The server no longer rejects {field} for {changes!r}; update scripts/export_schema.py.")
+# Fields the form never shows a visitor: no message to export.
+_HIDDEN = {"website", "started_at"}
 
 
 def max_length(spec: dict[str, Any]) -> int | None:
@@ -71,17 +55,27 @@ def max_length(spec: dict[str, Any]) -> int | None:
     return None
 
 
-def visitor_messages(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Every message the form can show, as the server words it, by field and kind of mistake."""
+def visitor_messages(schema: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> dict[str, dict[str, str]]:
+    """Every message the form can show, by field and kind of mistake, from the catalogue's `field.*` codes."""
+    properties = schema["properties"]
     messages: dict[str, dict[str, str]] = {}
-    for (field, kind), changes in _PROBES.items():
-        messages.setdefault(field, {})[kind] = _server_message(field, changes)
-    for field, spec in schema["properties"].items():
-        limit = max_length(spec)
-        if limit is None or field in {"website", "started_at"}:
+    for code in catalogue(language):
+        parts = code.split(".")
+        if len(parts) != 3 or parts[0] != "field" or parts[1] not in properties or parts[1] in _HIDDEN:
             continue
-        messages.setdefault(field, {})["too_long"] = _server_message(field, {field: "x" * (limit + 1)})
+        field, kind = parts[1], parts[2]
+        messages.setdefault(field, {})[kind] = text(language, code, limit=max_length(properties[field]))
+    for field, spec in properties.items():
+        limit = max_length(spec)
+        if limit is None or field in _HIDDEN:
+            continue
+        messages.setdefault(field, {}).setdefault("too_long", text(language, "field.any.too_long", limit=limit))
     return messages
+
+
+def web_text(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """The snippet's own words in `language`: its states, answers and crisis box (the snippet fills each `{name}`)."""
+    return {name: template(language, code) for name, code in WEB_TEXT.items()}
 
 
 def build() -> dict[str, Any]:
@@ -91,6 +85,12 @@ def build() -> dict[str, Any]:
         "$comment": "Generated by `python -m scripts.export_schema` from chalicelib.leads; do not edit by hand.",
         **schema,
         "x-messages": visitor_messages(schema),
+        "x-text": web_text(),
+        "x-translations": {
+            language: {"x-messages": visitor_messages(schema, language), "x-text": web_text(language)}
+            for language in languages()
+            if language != DEFAULT_LANGUAGE
+        },
     }
 
 

@@ -52,6 +52,23 @@ class PeerRequestHandler(local.ChaliceRequestHandler):
 
 
 _chalice_create_local_server = local.create_local_server
+_chalice_decode_jwt_payload = local.LocalGatewayAuthorizer._decode_jwt_payload
+
+
+def _decode_jwt_payload(self: Any, jwt: str) -> dict[str, Any]:
+    """Chalice's unchecked look at a token's claims, without dropping the connection on a malformed one.
+
+    `chalice local` does not check Cognito tokens: it only copies their claims
+    into the event. On a token that is not three dot-separated parts it raises
+    and the client's connection is closed with no answer. Here such a token has
+    no claims, and the request goes on to the staff function, whose own check
+    answers 401 (chalicelib/staff_api.py).
+    """
+    try:
+        claims = _chalice_decode_jwt_payload(self, jwt)
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def create_local_server(app_obj: Any, config: Any, host: str, port: int) -> local.LocalDevServer:
@@ -67,6 +84,7 @@ def main() -> int:
 
     # chalice's CLI factory calls local.create_local_server through the module.
     local.create_local_server = create_local_server
+    local.LocalGatewayAuthorizer._decode_jwt_payload = _decode_jwt_payload  # type: ignore[method-assign]
     sys.argv[0] = "chalice"
     return int(chalice_main() or 0)
 

@@ -83,19 +83,32 @@ def aws_env(emulator_port: int) -> dict[str, str]:
         AWS_ACCESS_KEY_ID="local",
         AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - the emulator accepts any
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+        # The emulator checks the staff sign-in's TOTP codes, as Cognito does.
+        MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP="true",
     )
     return env
 
 
 def create_stack(env: dict[str, str]) -> dict[str, str]:
-    """Deploy infra/stack.yaml into the emulator; return its outputs."""
-    import boto3
+    """Deploy infra/stack.yaml into the emulator; return its outputs (the staff pool's too)."""
+    import json
 
+    import boto3
+    import yaml
+
+    from scripts.staff_pool import create_staff_pool, split_template
+
+    template = yaml.safe_load((ROOT / "infra" / "stack.yaml").read_text())
+    # moto's CloudFormation cannot make the Cognito resources: they are made
+    # from the same definition through the cognito-idp API (scripts/staff_pool.py).
+    without_cognito, _ = split_template(template)
+    cognito = boto3.client("cognito-idp", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION)
+    staff = create_staff_pool(cognito, template, {"Stage": STAGE}, REGION)
     cfn = boto3.client("cloudformation", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION)
     name = f"next-steps-{STAGE}"
     cfn.create_stack(
         StackName=name,
-        TemplateBody=(ROOT / "infra" / "stack.yaml").read_text(),
+        TemplateBody=json.dumps(without_cognito),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
     )
     for _ in range(100):
@@ -103,7 +116,18 @@ def create_stack(env: dict[str, str]) -> dict[str, str]:
         if stack["StackStatus"].endswith("_COMPLETE"):
             break
         time.sleep(0.1)
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])} | staff
+
+
+def _wait_port(port: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"Timed out waiting for 127.0.0.1:{port}")
 
 
 class _WebHandler(http.server.SimpleHTTPRequestHandler):
@@ -205,11 +229,12 @@ def run_pump(env: dict[str, str], outputs: dict[str, str], stop: threading.Event
 def main() -> int:
     """Start everything; stop everything on Ctrl-C."""
     api_port, emulator_port, web_port = _port("API_PORT", 8000), _port("EMULATOR_PORT", 5000), _port("WEB_PORT", 8080)
-    busy = [str(p) for p in (api_port, emulator_port, web_port) if not _free(p)]
+    staff_port = _port("STAFF_PORT", 8001)
+    busy = [str(p) for p in (api_port, emulator_port, web_port, staff_port) if not _free(p)]
     if busy:
         print(
             f"Port(s) {', '.join(busy)} already in use. Stop what uses them, or set API_PORT, "
-            "EMULATOR_PORT and WEB_PORT.",
+            "STAFF_PORT, EMULATOR_PORT and WEB_PORT.",
             file=sys.stderr,
         )
         return 1
@@ -268,8 +293,29 @@ def main() -> int:
                     start_new_session=True,
                 )
             )
+            # The staff API: its own Chalice app (staff/), checking every token itself.
+            staff_env = dict(
+                api_env,
+                STAFF_ISSUER=outputs["StaffIssuer"],
+                STAFF_CLIENT_ID=outputs["StaffClientId"],
+                STAFF_USER_POOL_ARN=outputs["StaffUserPoolArn"],
+                STAFF_JWKS_URL=f"http://127.0.0.1:{emulator_port}/{outputs['StaffUserPoolId']}/.well-known/jwks.json",
+                PYTHONUNBUFFERED="1",
+            )
+            staff_cmd = [sys.executable, "-m", "scripts.local_api", "--project-dir", str(ROOT / "staff")]
+            children.append(
+                subprocess.Popen(
+                    [*staff_cmd, *chalice_cmd[3:], "--host", "127.0.0.1", "--port", str(staff_port)],
+                    cwd=ROOT,
+                    env=staff_env,
+                    stdout=api_log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         try:
             _wait_http(f"http://127.0.0.1:{api_port}/health")
+            _wait_port(staff_port)
         except SystemExit:
             print(f"The API did not start; see {logs}", file=sys.stderr)
             raise
@@ -280,9 +326,12 @@ def main() -> int:
         print(
             f"\nNext Steps is running.\n"
             f"  API        http://127.0.0.1:{api_port}  (POST /leads, GET /health)\n"
+            f"  Staff API  http://127.0.0.1:{staff_port}  (GET /staff/me; staff pool {outputs['StaffUserPoolId']})\n"
             f"  Demo page  http://127.0.0.1:{web_port}/\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
             f"  Logs       {logs}  (JSON log lines and API access lines)\n"
+            f"Add a staff member: make staff-user EMAIL=you@clinic.example ROLE=intake\n"
+            f"  (prints their password, TOTP secret and an otpauth:// URI for an authenticator app)\n"
             f"Staff notices appear below. Ctrl-C stops everything.\n",
             flush=True,
         )

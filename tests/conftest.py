@@ -85,10 +85,13 @@ def deploy_stack(stage: str = "test") -> Stack:
     """Create the stage's stateful resources from the one template in infra/."""
     import boto3
 
+    from scripts.staff_pool import emulator_template
+
     cfn = boto3.client("cloudformation", region_name=REGION)
     cfn.create_stack(
         StackName=f"next-steps-{stage}",
-        TemplateBody=(ROOT / "infra" / "stack.yaml").read_text(),
+        # moto cannot deploy the staff user pool (scripts/staff_pool.py makes it where a test needs it).
+        TemplateBody=emulator_template((ROOT / "infra" / "stack.yaml").read_text()),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
     )
     outputs = {
@@ -205,6 +208,9 @@ def pump(client: Any, stack: Stack, reader: Any = None) -> Any:
 @pytest.fixture
 def all_logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
     """Everything written to logs, stdout and stderr during a test, as one string on demand."""
+    from chalicelib.logs import configure
+
+    configure()  # first, so caplog puts back the app logger's own level afterwards, not an unset one
     caplog.set_level(logging.DEBUG, logger="next_steps")
     caplog.set_level(logging.INFO)
 

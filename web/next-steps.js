@@ -9,6 +9,8 @@
  * Configuration, on the <form>:
  *   data-next-steps-api     the API's POST /leads URL (required; same as action)
  *   data-next-steps-schema  where lead-schema.json is (default: next to this file)
+ *   lang (on the form or any element around it, such as <html>) picks the words'
+ *                           language among those lead-schema.json carries; English otherwise
  */
 (function () {
   "use strict";
@@ -16,26 +18,54 @@
   var SCRIPT_URL = (document.currentScript && document.currentScript.src) || window.location.href;
   var TRACKING = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
   var TIMEOUT_MS = 20000;
-  var KEPT = "Your answers are still here.";
-  var TEXT = {
-    network:
-      "We couldn’t reach the clinic just now, so your request may not have been sent. " +
-      KEPT + " Please check your internet connection, then press “Send my request” again.",
-    server:
-      "Something went wrong on our side, so your request may not have been sent. " +
-      KEPT + " Please press “Send my request” again in a moment, or call the clinic.",
+  // The snippet's own words come from lead-schema.json ("x-text", or "x-translations" for the form's
+  // language), exported from the server's catalogue. These English ones (the same words, one a line;
+  // a unit test keeps them equal) serve only until the schema has loaded, or when it cannot be.
+  var ENGLISH = {
+    kept: "Your answers are still here.",
+    network: "We couldn’t reach the clinic just now, so your request may not have been sent. Your answers are still here. Please check your internet connection, then press “Send my request” again.",
+    server: "Something went wrong on our side, so your request may not have been sent. Your answers are still here. Please press “Send my request” again in a moment, or call the clinic.",
     summary: "Please check the following, then send your request again:",
     sending: "Sending your request…",
     thanks: "Thank you. We have received your request, and someone from our intake team will reach out soon.",
-    already:
-      "It looks like we already received your request: thank you. Someone from our intake team will reach " +
-      "out soon. If you changed anything since, please mention it when we speak.",
+    already: "It looks like we already received your request: thank you. Someone from our intake team will reach out soon. If you changed anything since, please mention it when we speak.",
     crisisTitle: "If you are in crisis, help is available now",
     fallback: "Please check this.",
+    errorPrefix: "Error: ",
+    doneTitle: "Your request has been sent",
+    tapCall: "Call {number}",
+    tapText: "Text {number}",
+    tapTextBody: "Text {body} to {number}",
+    lifeline: "If you need to talk to someone right now, call or text {number} (the Suicide & Crisis Lifeline), any time, day or night.",
   };
   // The ways a value can be wrong that the server also checks; the wording comes from lead-schema.json.
   var EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
   var PHONE_CHARS = /^[0-9a-z+().\-\s\/#]*$/i;
+
+  // Fill each {name} of a catalogue text.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return name in values ? String(values[name]) : whole;
+    });
+  }
+
+  // The form's language: its own lang, or the nearest one around it ("es-MX" is "es").
+  function languageOf(form) {
+    var tagged = form.closest("[lang]");
+    return ((tagged && tagged.getAttribute("lang")) || "").trim().toLowerCase().split("-")[0];
+  }
+
+  // The words for this form: from the schema, in the form's language when the schema has it.
+  function wordsFor(form, schema) {
+    var translations = (schema && schema["x-translations"]) || {};
+    var source = translations[languageOf(form)] || schema || {};
+    var text = {};
+    Object.keys(ENGLISH).forEach(function (name) {
+      var given = source["x-text"] && source["x-text"][name];
+      text[name] = typeof given === "string" ? given : ENGLISH[name];
+    });
+    return { messages: source["x-messages"] || {}, text: text };
+  }
 
   function chars(value) {
     return Array.from(value).length;
@@ -142,13 +172,13 @@
   }
 
   // The same rules as the server, in the same order, with the server's words.
-  function check(values, schema) {
+  function check(values, schema, words) {
     var errors = {};
     if (!schema || !schema.properties) return errors;
-    var messages = schema["x-messages"] || {};
+    var messages = words.messages;
     var required = schema.required || [];
     function say(field, kind) {
-      return (messages[field] && messages[field][kind]) || TEXT.fallback;
+      return (messages[field] && messages[field][kind]) || words.text.fallback;
     }
     Object.keys(schema.properties).forEach(function (name) {
       if (!(name in values) || name === "website") return;
@@ -211,14 +241,14 @@
     form.querySelector(".ns-problem").textContent = "";
   }
 
-  function markField(box, name, message) {
+  function markField(box, name, message, text) {
     var id = "ns-error-" + name;
     var error = document.createElement("p");
     error.className = "ns-error";
     error.id = id;
     var prefix = document.createElement("span");
     prefix.className = "ns-visually-hidden";
-    prefix.textContent = "Error: ";
+    prefix.textContent = text.errorPrefix;
     error.append(prefix, message);
     var inputs = fieldControls(box);
     var first = box.querySelector(".ns-option") || inputs[0];
@@ -234,7 +264,7 @@
     return inputs[0];
   }
 
-  function showErrors(form, errors) {
+  function showErrors(form, errors, text) {
     clearErrors(form);
     var boxes = Array.prototype.slice.call(form.querySelectorAll("[data-field]"));
     var inForm = boxes.filter(function (box) { return box.getAttribute("data-field") in errors && !box.hidden; });
@@ -242,7 +272,7 @@
     var firstInput = null;
     inForm.forEach(function (box) {
       var name = box.getAttribute("data-field");
-      var input = markField(box, name, errors[name]);
+      var input = markField(box, name, errors[name], text);
       firstInput = firstInput || input;
       var item = document.createElement("li");
       var link = document.createElement("a");
@@ -263,7 +293,7 @@
     });
     var alert = form.querySelector(".ns-alert");
     var lead = document.createElement("p");
-    lead.textContent = TEXT.summary;
+    lead.textContent = text.summary;
     alert.append(lead, list);
     (firstInput || alert).focus();
   }
@@ -275,12 +305,13 @@
 
   // ----------------------------------------------------------------- answers
 
-  function tapLabel(href) {
-    var kind = href.slice(0, 4) === "tel:" ? "Call" : "Text";
+  function tapLabel(href, text) {
+    var call = href.slice(0, 4) === "tel:";
     var rest = href.replace(/^(tel|sms):/, "");
     var number = rest.split("?")[0];
     var body = /[?&]body=([^&]*)/.exec(rest);
-    return body ? kind + " " + decodeURIComponent(body[1]) + " to " + number : kind + " " + number;
+    if (body && !call) return fill(text.tapTextBody, { body: decodeURIComponent(body[1]), number: number });
+    return fill(call ? text.tapCall : text.tapText, { number: number });
   }
 
   function el(tag, className, text) {
@@ -290,10 +321,10 @@
     return node;
   }
 
-  function crisisBox(resources) {
+  function crisisBox(resources, text) {
     var box = el("section", "ns-crisis");
     box.setAttribute("aria-labelledby", "ns-crisis-title");
-    var title = el("h3", "ns-crisis-title", TEXT.crisisTitle);
+    var title = el("h3", "ns-crisis-title", text.crisisTitle);
     title.id = "ns-crisis-title";
     title.tabIndex = -1;
     var list = el("ul");
@@ -303,7 +334,7 @@
       var actions = el("span", "ns-actions");
       [res.call, res.text].forEach(function (href) {
         if (typeof href !== "string" || !/^(tel|sms):/.test(href)) return;
-        var link = el("a", "ns-tap", tapLabel(href));
+        var link = el("a", "ns-tap", tapLabel(href, text));
         link.href = href;
         actions.append(link);
       });
@@ -315,11 +346,12 @@
   }
 
   // The first answer was lost, so it may have carried crisis resources: offer the lifeline anyway.
-  function lifelineNote() {
-    var note = el("p", "ns-lifeline", "If you need to talk to someone right now, call or text ");
+  function lifelineNote(text) {
+    var parts = text.lifeline.split("{number}");
+    var note = el("p", "ns-lifeline", parts[0]);
     var link = el("a", "", "988");
     link.href = "tel:988";
-    note.append(link, " (the Suicide & Crisis Lifeline), any time, day or night.");
+    note.append(link, parts.slice(1).join("988"));
     return note;
   }
 
@@ -336,13 +368,13 @@
     title.focus({ preventScroll: true });
   }
 
-  function showDone(form, message, resources, extra) {
+  function showDone(form, message, resources, text, extra) {
     var done = el("section", "ns-done");
     done.tabIndex = -1;
     done.setAttribute("aria-labelledby", resources ? "ns-crisis-title" : "ns-done-title");
-    var box = resources ? crisisBox(resources) : null;
+    var box = resources ? crisisBox(resources, text) : null;
     if (box) done.append(box);
-    var title = el("h3", "", "Your request has been sent");
+    var title = el("h3", "", text.doneTitle);
     title.id = "ns-done-title";
     done.append(title, el("p", "ns-done-message", message));
     if (extra) done.append(extra);
@@ -352,19 +384,19 @@
   }
 
   // A 429 (or other refusal) that carries crisis resources: the form stays, with the lines above its answer.
-  function showCrisisInForm(form, resources, text) {
+  function showCrisisInForm(form, resources, message, text) {
     var old = form.querySelector(".ns-crisis");
     if (old) old.remove();
-    var box = crisisBox(resources);
+    var box = crisisBox(resources, text);
     var problem = form.querySelector(".ns-problem");
     problem.parentNode.insertBefore(box, problem);
-    problem.textContent = text;
+    problem.textContent = message;
     revealCrisis(box);
   }
 
-  function problemText(body, fallback) {
+  function problemText(body, fallback, text) {
     var detail = body && typeof body.detail === "string" ? body.detail : "";
-    return detail ? detail + " " + KEPT : fallback;
+    return detail ? detail + " " + text.kept : fallback;
   }
 
   function send(api, payload, key) {
@@ -395,11 +427,11 @@
     return payload;
   }
 
-  function setBusy(form, busy) {
+  function setBusy(form, busy, text) {
     var button = form.querySelector(".ns-submit");
     button.disabled = busy;
     form.setAttribute("aria-busy", busy ? "true" : "false");
-    form.querySelector(".ns-status").textContent = busy ? TEXT.sending : "";
+    form.querySelector(".ns-status").textContent = busy ? text.sending : "";
   }
 
   async function submit(form, state) {
@@ -407,19 +439,20 @@
     state.busy = true;
     try {
       var values = readValues(form);
-      var errors = state.clientChecks ? check(values, await state.schema) : {};
+      var errors = state.clientChecks ? check(values, await state.schema, state.words) : {};
+      var text = state.words.text;
       if (Object.keys(errors).length) {
-        showErrors(form, errors);
+        showErrors(form, errors, text);
         return;
       }
       clearErrors(form);
-      setBusy(form, true);
+      setBusy(form, true, text);
       var res;
       try {
         res = await send(state.api, payloadOf(form, values, state), state.id);
       } catch (e) {
-        setBusy(form, false);
-        showProblem(form, TEXT.network);
+        setBusy(form, false, text);
+        showProblem(form, text.network);
         return;
       }
       var body = null;
@@ -428,26 +461,26 @@
       } catch (e) {
         body = null;
       }
-      setBusy(form, false);
+      setBusy(form, false, text);
       if (res.status === 200 || res.status === 201) {
         var resources = body && Array.isArray(body.crisis_resources) ? body.crisis_resources : null;
-        showDone(form, (body && body.message) || TEXT.thanks, resources);
+        showDone(form, (body && body.message) || text.thanks, resources, text);
       } else if (res.status === 409) {
-        showDone(form, TEXT.already, null, lifelineNote());
+        showDone(form, text.already, null, text, lifelineNote(text));
       } else if (res.status === 422 && body && Array.isArray(body.errors)) {
         var byField = {};
         body.errors.forEach(function (e) {
           if (e && e.field && !(e.field in byField)) byField[e.field] = e.message;
         });
-        showErrors(form, byField);
+        showErrors(form, byField, text);
       } else if (body && Array.isArray(body.crisis_resources) && body.crisis_resources.length) {
-        showCrisisInForm(form, body.crisis_resources, problemText(body, TEXT.server));
+        showCrisisInForm(form, body.crisis_resources, problemText(body, text.server, text), text);
       } else if (res.status === 429 || res.status === 503) {
-        showProblem(form, problemText(body, TEXT.server));
+        showProblem(form, problemText(body, text.server, text));
       } else if (res.status >= 500) {
-        showProblem(form, TEXT.server);
+        showProblem(form, text.server);
       } else {
-        showProblem(form, problemText(body, TEXT.server));
+        showProblem(form, problemText(body, text.server, text));
       }
     } finally {
       state.busy = false;
@@ -483,6 +516,8 @@
       clientChecks: form.getAttribute("data-next-steps-client-checks") !== "off",
       busy: false,
     };
+    state.words = wordsFor(form, null);
+    state.schema.then(function (schema) { state.words = wordsFor(form, schema); });
     state.tracking.source_page = pageAddress(window.location.href);
     setHidden(form, "submission_id", state.id);
     setHidden(form, "started_at", String(state.startedAt));

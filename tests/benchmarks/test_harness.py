@@ -42,10 +42,13 @@ def test_quick_run_measures_both_apps_and_counts_the_request_paths_aws_calls(tmp
 
 
 def test_zip_sizes_are_grouped_by_the_wheel_that_installed_each_file(tmp_path: Path) -> None:
-    # GIVEN a deployment zip with the app, one wheel (with its RECORD) and a second top-level module
+    # GIVEN a deployment zip with the app, one wheel (with its RECORD) and a second top-level module,
+    # and bytecode for two of them (which no RECORD lists)
     path = tmp_path / "deployment.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("app.py", "x" * 100)
+        archive.writestr("__pycache__/app.cpython-311.pyc", "c" * 20)
+        archive.writestr("pkg_a/__pycache__/__init__.cpython-311.pyc", "b" * 40)
         archive.writestr("chalicelib/leads.py", "y" * 300)
         archive.writestr("typing_extensions.py", "t" * 50)
         archive.writestr("pkg_a/__init__.py", "a" * 1000)
@@ -54,12 +57,13 @@ def test_zip_sizes_are_grouped_by_the_wheel_that_installed_each_file(tmp_path: P
         archive.writestr("pkg_a-1.0.dist-info/RECORD", record)
     # WHEN it is taken apart
     result = analyse_zip(path)
-    # THEN each wheel's files (and its dist-info) count once, under the wheel's name
+    # THEN each wheel's files (and its dist-info) count once, under the wheel's name, bytecode with its source
     by_name = {d["name"]: d for d in result["dependencies"]}
-    assert by_name["pkg_a"]["files"] == 3
-    assert by_name["pkg_a"]["unzipped_bytes"] == 1000 + 500 + len(record)
+    assert by_name["pkg_a"]["files"] == 4
+    assert by_name["pkg_a"]["unzipped_bytes"] == 1000 + 40 + 500 + len(record)
     assert by_name["chalicelib"]["unzipped_bytes"] == 300
-    assert by_name["app.py"]["files"] == 1
-    assert result["unzipped_bytes"] == 100 + 300 + 50 + 1000 + 500 + len(record)
+    assert by_name["app.py"]["files"] == 2
+    assert "__pycache__" not in by_name
+    assert result["unzipped_bytes"] == 100 + 20 + 40 + 300 + 50 + 1000 + 500 + len(record)
     assert result["zipped_bytes"] == path.stat().st_size
     assert result["dependencies"][0]["name"] == "pkg_a"

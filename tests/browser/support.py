@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,11 +55,17 @@ def notice_blocks(stack: LocalStack) -> list[str]:
     return re.findall(rf"STAFF NOTICE.*?\n{BAR}", stack.output, flags=re.S)
 
 
+# Four polls of the local stack's stream pump (every 0.5 s).
+SETTLE = 2.0
+
+
 def wait_for_notice(stack: LocalStack, lead_id: str, seconds: float = 20) -> str:
     """The printed notice for this lead (waits for the stream pump to deliver it)."""
     stack.wait_for(f"Lead {lead_id}.", seconds)
+    time.sleep(SETTLE)  # a second notice from a stream redelivery would print within a few polls
     blocks = [b for b in notice_blocks(stack) if lead_id in b]
     assert blocks, f"no staff notice printed for {lead_id}:\n{stack.output[-12000:]}"
+    assert len(blocks) == 1, f"{len(blocks)} staff notices printed for {lead_id}"
     return blocks[0]
 
 

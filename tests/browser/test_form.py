@@ -589,3 +589,16 @@ def test_a_429_with_crisis_resources_shows_them_on_screen_and_keeps_the_form(
         # AND the refusal is explained and what they typed is still there
         assert "Too many submissions" in page.locator(f"{FORM} .ns-problem").inner_text()
         assert page.input_value(f'{FORM} [name="message"]') == CRISIS_MESSAGE
+
+
+def test_no_lead_of_this_run_got_a_second_notice_even_after_the_sweepers_grace(stack: LocalStack) -> None:
+    """Runs last: every lead the tests above stored was noticed once, and stayed noticed once.
+
+    A late duplicate (the sweeper resending what the stream sent) would show only
+    after the sweeper's grace, which most of the tests above finish inside.
+    """
+    leads = stack.wait_past_late_duplicates()
+    noticed = stack.notice_counts()
+    assert leads
+    assert {lead["lead_id"] for lead in leads if lead["status"] != "spam"} == set(noticed)
+    assert set(noticed.values()) == {1}, noticed

@@ -8,7 +8,7 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from scripts.leads import CSV_COLUMNS, neutralise
 from tests.cli.conftest import Run, run_cli, submit
 from tests.conftest import Stack
+from tests.reliability.support import Clock
 
 Cli = Callable[..., Run]
 FORMULA = '=HYPERLINK("http://evil.example","Click for your results")'
@@ -27,8 +28,13 @@ def rows_of(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text[1:])))
 
 
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+def today(clock: Clock) -> str:
+    """The day of the service's injected clock (the wall clock could cross midnight mid-test)."""
+    return clock().date().isoformat()
+
+
+def day(clock: Clock, offset: int) -> str:
+    return (clock().date() + timedelta(days=offset)).isoformat()
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -67,22 +73,21 @@ def test_csv_export_to_a_file_is_utf8_with_a_bom_and_private(cli: Cli, client: A
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
 
 
-def test_export_keeps_to_the_date_range_and_leaves_spam_out(cli: Cli, client: Any, aws: Stack) -> None:
-    real = submit(client)
-    spam = submit(client, website="http://spam.example")
-    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+def test_export_keeps_to_the_date_range_and_leaves_spam_out(cli: Cli, client: Any, aws: Stack, clock: Clock) -> None:
+    real = submit(client, started_at=clock.epoch_ms(60))
+    spam = submit(client, website="http://spam.example", started_at=clock.epoch_ms(60))
 
-    within = rows_of(cli("export", "--since", today(), "--until", today()).out)
+    within = rows_of(cli("export", "--since", today(clock), "--until", today(clock)).out)
     assert [r["lead_id"] for r in within] == [real]
-    assert rows_of(cli("export", "--until", yesterday).out) == []
-    assert rows_of(cli("export", "--since", (datetime.now(UTC).date() + timedelta(days=1)).isoformat()).out) == []
+    assert rows_of(cli("export", "--until", day(clock, -1)).out) == []
+    assert rows_of(cli("export", "--since", day(clock, 1)).out) == []
     with_spam = rows_of(cli("export", "--include-spam").out)
     assert {r["lead_id"] for r in with_spam} == {real, spam}
 
 
-def test_json_export_carries_the_values_as_typed(cli: Cli, client: Any, aws: Stack) -> None:
-    lead_id = submit(client, message=FORMULA)
-    result = cli("export", "--format", "json", "--since", today())
+def test_json_export_carries_the_values_as_typed(cli: Cli, client: Any, aws: Stack, clock: Clock) -> None:
+    lead_id = submit(client, message=FORMULA, started_at=clock.epoch_ms(60))
+    result = cli("export", "--format", "json", "--since", today(clock))
     [lead] = json.loads(result.out)
     assert lead["lead_id"] == lead_id
     assert lead["message"] == FORMULA

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scripts.staff_pool import emulator_template
 from tests.conftest import REGION, ROOT
 
 BIN = Path(sys.executable).parent
@@ -58,8 +60,9 @@ class Emulator:
         return boto3.client(service, endpoint_url=self.url, region_name=REGION)
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
+@contextmanager
+def running_emulator() -> Iterator[Emulator]:
+    """A moto server on a free port, for as long as the block runs."""
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
@@ -81,6 +84,12 @@ def emulator() -> Iterator[Emulator]:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with running_emulator() as server:
+        yield server
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -149,7 +158,8 @@ def create_stack(emulator: Emulator, stage: str = STAGE) -> dict[str, str]:
     name = f"next-steps-{stage}"
     cfn.create_stack(
         StackName=name,
-        TemplateBody=TEMPLATE.read_text(),
+        # moto cannot deploy the staff user pool (scripts/staff_pool.py).
+        TemplateBody=emulator_template(TEMPLATE.read_text()),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
     )
     for _ in range(200):

@@ -187,8 +187,11 @@ def test_configure_sets_the_stage_to_the_stack_and_keeps_every_other_setting(con
     assert env["STAGE"] == "dev"
     assert after["stages"]["dev"]["autogen_policy"] is False
     assert "iam_policy_file" not in after["stages"]["dev"]
+    # Each function's policy file is set; its other settings (memory, concurrency) are kept.
+    old_functions = before["stages"]["dev"].get("lambda_functions", {})
     assert after["stages"]["dev"]["lambda_functions"] == {
-        handler: {"iam_policy_file": f"policy-dev-{handler}.json"} for handler in HANDLERS
+        handler: {**old_functions.get(handler, {}), "iam_policy_file": f"policy-dev-{handler}.json"}
+        for handler in HANDLERS
     }
     changed = {"LEADS_TABLE", "STAFF_TOPIC_ARN", "LEADS_STREAM_ARN", "STAGE"}
     old_env = before["stages"]["dev"]["environment_variables"]

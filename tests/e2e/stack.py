@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,10 +15,20 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# A second notice for a lead, if the stack ever sent one, would show by then:
+# the pump reads the stream every 0.5 s, and the sweeper runs every 30 s and
+# sends what is still unsent NOTICE_GRACE_SECONDS (30 locally) after a lead arrived.
+SWEEPER_GRACE = 30
+SWEEP_EVERY = 30
+LATE_DUPLICATE_AFTER = SWEEPER_GRACE + SWEEP_EVERY + 5
+_LEAD_IN_NOTICE = re.compile(r"Lead ([0-9A-HJKMNP-TV-Z]{26})\.")
 
 
 def free_port() -> int:
@@ -34,6 +45,7 @@ class LocalStack:
 
     def __init__(self, ports: tuple[int, int, int] | None = None) -> None:
         self.api_port, self.emulator_port, self.web_port = ports or (free_port(), free_port(), free_port())
+        self.staff_port = free_port()
         self.lines: list[str] = []
         self.log_file = Path(tempfile.mkdtemp(prefix="next-steps-e2e-")) / "next-steps.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -41,6 +53,7 @@ class LocalStack:
             API_PORT=str(self.api_port),
             EMULATOR_PORT=str(self.emulator_port),
             WEB_PORT=str(self.web_port),
+            STAFF_PORT=str(self.staff_port),
             LOG_FILE=str(self.log_file),
             PYTHONUNBUFFERED="1",
         )
@@ -114,6 +127,28 @@ class LocalStack:
         except urllib.error.HTTPError as err:
             return err.code, dict(err.headers), err.read()
 
+    def staff(self, path: str, token: str | None = None) -> tuple[int, dict[str, str], Any]:
+        """GET one staff API path, with `Authorization: Bearer <token>` when a token is given."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        req = urllib.request.Request(f"http://127.0.0.1:{self.staff_port}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                status, hdrs, raw = response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as err:
+            status, hdrs, raw = err.code, dict(err.headers), err.read()
+        return status, hdrs, json.loads(raw) if raw else None
+
+    def cognito(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "cognito-idp",
+            endpoint_url=f"http://127.0.0.1:{self.emulator_port}",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
     def post_json(
         self, body: dict[str, Any], headers: dict[str, str] | None = None, source: str | None = None
     ) -> tuple[int, dict[str, str], Any]:
@@ -136,6 +171,32 @@ class LocalStack:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
+
+    def stored_leads(self) -> list[dict[str, Any]]:
+        """Every lead item in the stack's table."""
+        from chalicelib.store import from_item
+
+        db, items, kwargs = self.dynamodb(), [], {"TableName": "next-steps-local-leads"}
+        while True:
+            page = db.scan(**kwargs)
+            items += [from_item(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [i for i in items if i["pk"].startswith("LEAD#")]
+
+    def notice_counts(self) -> Counter[str]:
+        """How many staff notices the stack printed for each lead id."""
+        return Counter(_LEAD_IN_NOTICE.findall(self.output))
+
+    def wait_past_late_duplicates(self) -> list[dict[str, Any]]:
+        """Wait until every stored lead is old enough that a late second notice would have shown; the leads."""
+        leads = self.stored_leads()
+        newest = max((datetime.fromisoformat(lead["created_at"]) for lead in leads), default=None)
+        if newest is not None:
+            time.sleep(max(0.0, LATE_DUPLICATE_AFTER - (datetime.now(UTC) - newest).total_seconds()))
+        time.sleep(1)  # and one more pump poll for a notice read at the last moment
+        return leads
 
     def stop(self, sig: int = signal.SIGINT) -> int:
         if self.proc.poll() is None:

@@ -67,6 +67,19 @@ def test_cors_is_real_between_the_demo_page_and_the_api(stack: LocalStack) -> No
     assert status == 403 and "Access-Control-Allow-Origin" not in headers
 
 
+def test_no_lead_gets_a_second_notice_even_after_the_sweepers_grace(stack: LocalStack) -> None:
+    """A late duplicate (the sweeper resending what the stream sent) would show only after the grace."""
+    status, _, answer = stack.post_json(
+        dict(LEAD, email="late.check@example.org", started_at=int((time.time() - 30) * 1000))
+    )
+    assert status == 201
+    assert stack.wait_for(f"Lead {answer['lead_id']}.", 5), stack.output
+    leads = stack.wait_past_late_duplicates()
+    noticed = stack.notice_counts()
+    assert {lead["lead_id"] for lead in leads if lead["status"] != "spam"} == set(noticed)
+    assert set(noticed.values()) == {1}, noticed
+
+
 def test_ctrl_c_stops_everything_and_a_second_run_works() -> None:
     first = LocalStack()
     ports = (first.api_port, first.emulator_port, first.web_port)

@@ -123,6 +123,16 @@ def test_invalid_fields_are_422_naming_each_field(client: Any, aws: Stack) -> No
     assert table_items(aws.table) == []
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\u00ad", "\u3164", "\u200b\u3164\u2060"])
+def test_a_first_name_that_only_looks_blank_is_422_on_first_name(client: Any, aws: Stack, name: str) -> None:
+    response = post(client, valid_lead(first_name=name))
+    problem = assert_problem(response, 422)
+    fields = {e["field"]: e["message"] for e in problem["errors"]}
+    assert set(fields) == {"first_name"}
+    assert "first name" in fields["first_name"]
+    assert table_items(aws.table) == []
+
+
 def test_foreign_origin_is_403_with_no_cors_grant(client: Any, aws: Stack) -> None:
     response = post(client, valid_lead(), {"Origin": "https://evil.example"})
     assert_problem(response, 403)

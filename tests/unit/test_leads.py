@@ -35,6 +35,55 @@ def test_text_is_nfc_normalised() -> None:
     assert sub.first_name == "Jos\u00e9"
 
 
+def test_format_characters_are_stripped_from_every_field() -> None:
+    # Zero-width space, soft hyphen, word joiner, byte order mark, zero-width joiners between ASCII letters
+    sub = validate_submission(
+        dict(
+            BASE,
+            first_name="Av\u200bery\u00ad",
+            last_name="\u2060Lee\ufeff",
+            message="sui\u200bcidal\nki\u00adll my\u200dself",
+        )
+    )
+    assert (sub.first_name, sub.last_name) == ("Avery", "Lee")
+    assert sub.message == "suicidal\nkill myself"
+
+
+def test_joiners_that_belong_to_a_script_or_an_emoji_are_kept() -> None:
+    # ZWNJ is part of Persian spelling; ZWJ builds emoji sequences
+    name, emoji = "\u0645\u06cc\u200c\u0631\u0648\u06cc", "\U0001f469\u200d\u2695\ufe0f"
+    sub = validate_submission(dict(BASE, first_name=name, message=emoji))
+    assert (sub.first_name, sub.message) == (name, emoji)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200b",
+        "\u00ad",
+        "\u3164",
+        "\u115f\u1160",
+        "\uffa0",
+        "\u200b\u3164\u00ad",
+        " \u2060 ",
+        "\u2800",
+        "...",
+        "\u3164.",
+    ],
+)
+def test_a_first_name_with_no_visible_letter_is_refused(name: str) -> None:
+    errors = errors_of(dict(BASE, first_name=name))
+    assert set(errors) == {"first_name"}
+    assert "first name" in errors["first_name"]
+
+
+@pytest.mark.parametrize(
+    "name", ["Zo\u00eb", "\u674e", "\u0645\u0631\u06cc\u0645", "O'Neil", "Jean-Luc", "\uac15\u3164"]
+)
+def test_real_first_names_in_any_script_are_accepted(name: str) -> None:
+    assert validate_submission(dict(BASE, first_name=name)).first_name == name
+
+
 def test_unknown_fields_are_ignored_and_never_kept() -> None:
     sub = validate_submission(dict(BASE, favourite_colour="blue", is_admin=True))
     assert "favourite_colour" not in sub.model_dump()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from chalicelib import screening
 from chalicelib.leads import validate_submission
 from chalicelib.screening import CRISIS_RESOURCES, spam_reasons, suggests_crisis
 
@@ -36,6 +42,55 @@ def test_crisis_phrases_are_recognised(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        # Format characters hidden inside a word (zero-width space, soft hyphen, word joiner, BOM)
+        "I feel sui\u200bcidal",
+        "I want to ki\u00adll myself",
+        "I want to k\u2060ill mys\ufeffelf",
+        "I\u200d want\u200c to die",
+        # Look-alike letters from other scripts: Cyrillic \u0455 \u0456 \u043e \u0430 \u0435, Greek \u03bf
+        "\u0455uicidal",
+        "I w\u0430nt to k\u0456ll mys\u0435lf",
+        "I want to end my lif\u0435",
+        "thinking ab\u03bfut suicide",
+        "\uff53\uff55\uff49\uff43\uff49\uff44\uff41\uff4c",
+        # Digits and symbols for letters, spaced or hyphenated letters
+        "su1cide",
+        "I want to k1ll myself",
+        "I want to kill mys3lf",
+        "s u i c i d e",
+        "I feel s-u-i-c-i-d-a-l",
+        "s.u.i.c.i.d.a.l",
+        "I want to k i l l myself",
+        # Apostrophe styles, missing apostrophes, case, spacing and punctuation
+        "I DON'T WANT TO LIVE",
+        "i dont want to live",
+        "I don`t want to live",
+        "I don\u00b4t want to live",
+        "I don\u02bct want to live",
+        "i   want   to   die",
+        "i want to... die!!!",
+        # Slang and common misspellings
+        "kms",
+        "I want to unalive myself",
+        "I feel suicdal",
+        "sucidal",
+        "suicidel",
+        # A third person in danger
+        "My son says he wants to kill himself",
+        "my wife says she wants to die",
+        # Asterisks standing for letters
+        "s*icidal again",
+        "I want to k**ll myself",
+        "thinking about su*cide",
+    ],
+)
+def test_evasive_spelling_is_still_recognised(text: str) -> None:
+    assert suggests_crisis(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "My job is killing it this quarter",
         "I skilled myself up in carpentry",
         "I want to end my lease early",
@@ -44,6 +99,30 @@ def test_crisis_phrases_are_recognised(text: str) -> None:
         "Is an overdosed-on-coffee feeling normal?",
         "My therapist says I am a survivor",
         "Please call me in the afternoon",
+        "Does ketamine kill depression fast?",
+        "I'm dying to know if you take Aetna",
+        "The wait is killing me",
+        "I'd like to end my current medication",
+        "My depression is killing my marriage",
+        "I'm sick and tired of insurance runarounds",
+        "I have an overdue bill",
+        "Can I drive home after?",
+        "Do you treat PTSD from a car crash where someone died?",
+        "I can't go on Tuesdays",
+        "I live 30 kms away",
+        "I have been banging my head against the wall with my insurance",
+        "I am not suicidal, just numb",
+        "Is there a suicide risk assessment at intake?",
+        "As an ER nurse I have treated overdoses",
+        "My uncle died by suicide and I want grief support",
+        "I want to give up caffeine for good before treatment",
+        "I set a date for my first infusion, is that ok?",
+        "I keep a gun in the house, is that a problem?",
+        "F*ck insurance honestly",
+        "Call me at 988-555-0143 or 1-800-555-0100",
+        # Russian: "Thank you, call me"
+        "\u0421\u043f\u0430\u0441\u0438\u0431\u043e, "
+        "\u043f\u043e\u0437\u0432\u043e\u043d\u0438\u0442\u0435 \u043c\u043d\u0435",
         "",
     ],
 )
@@ -58,6 +137,7 @@ def test_crisis_resources_name_988_crisis_text_line_and_911() -> None:
     assert "911" in text
 
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
@@ -87,3 +167,71 @@ def test_each_spam_reason() -> None:
 
 def test_a_visitor_clock_running_ahead_is_not_mistaken_for_a_bot() -> None:
     assert reasons(started_at=(NOW + timedelta(minutes=4)).isoformat()) == []
+
+
+def test_the_phrase_file_is_the_only_source_of_phrases(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a phrase file that lists one made-up phrase and nothing else
+    phrases = tmp_path / "crisis_phrases.txt"
+    phrases.write_text("# test\n@feel = (feel|am)\ni @feel purple*\n", encoding="utf-8")
+    monkeypatch.setattr(screening, "_PHRASES_FILE", phrases)
+    screening._crisis_index.cache_clear()
+    try:
+        # THEN matching follows that file alone
+        assert suggests_crisis("Today I FEEL PURPLE-ish.")
+        assert suggests_crisis("i am purple")
+        assert not suggests_crisis("I want to kill myself")
+    finally:
+        screening._crisis_index.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["(unclosed group", "... leading gap", "kill !", "@undefined macro", "@bad name = (a|b)", "want (to|) *"],
+)
+def test_a_malformed_phrase_line_is_refused_when_the_list_loads(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    phrases = tmp_path / "crisis_phrases.txt"
+    phrases.write_text(f"kill myself\n{line}\n", encoding="utf-8")
+    monkeypatch.setattr(screening, "_PHRASES_FILE", phrases)
+    screening._crisis_index.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"crisis_phrases\.txt line 2"):
+            suggests_crisis("hello")
+    finally:
+        screening._crisis_index.cache_clear()
+
+
+def test_plain_ascii_text_never_loads_the_confusables_library() -> None:
+    # The library costs tens of milliseconds to import; cold starts must not pay for it.
+    code = (
+        "import sys; from chalicelib.screening import suggests_crisis; "
+        "suggests_crisis('I\\u2019m curious about KAP \\u2014 caf\\u00e9 ol\\u00e9 \\U0001f60a, do you take Aetna?'); "
+        "print('confusable_homoglyphs' in sys.modules); "
+        "suggests_crisis('\\u0455uicidal'); print('confusable_homoglyphs' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_every_phrase_of_the_shipped_list_compiles() -> None:
+    # Phrases compile when first needed; a broken one must fail here, never on a visitor's message.
+    screening._crisis_index().compile_all()
+
+
+ASCII_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=200)
+INVISIBLE = st.sampled_from(["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200c", "\u200d", "\u3164"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_is_screened_without_error(text: str) -> None:
+    assert suggests_crisis(text) in (True, False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(ASCII_TEXT, st.sampled_from(["I want to kill myself", "i feel suicidal", "kms"])), data=st.data())
+def test_case_and_invisible_characters_never_change_the_answer(text: str, data: st.DataObject) -> None:
+    position = data.draw(st.integers(min_value=0, max_value=len(text)))
+    hidden = text[:position] + data.draw(INVISIBLE) + text[position:]
+    assert suggests_crisis(text.upper()) == suggests_crisis(text) == suggests_crisis(hidden)

@@ -1,0 +1,76 @@
+"""`chalice deploy` of the staff API (staff/) against the emulator: its own function, role, API and authorizer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.staff_pool import create_staff_pool
+from tests.conftest import REGION, ROOT
+from tests.deploy.conftest import Emulator, copy_project, create_stack, run
+
+pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
+
+
+def test_the_staff_api_deploys_with_its_own_role_and_a_cognito_authorizer(emulator: Emulator, tmp_path: Path) -> None:
+    stage = "staffdeploy"  # a stage of its own, beside the public app's deploy test
+    create_stack(emulator, stage)
+    template = yaml.safe_load((ROOT / "infra" / "stack.yaml").read_text())
+    pool = create_staff_pool(emulator.client("cognito-idp"), template, {"Stage": stage}, REGION)
+    project = copy_project(tmp_path / "project")
+    (project / "staff" / ".chalice").mkdir(parents=True)
+    for name in ("app.py", "requirements.txt", ".chalice/config.json"):
+        shutil.copy2(ROOT / "staff" / name, project / "staff" / name)
+    (project / "staff" / "chalicelib").symlink_to("../chalicelib")
+    configure = [sys.executable, "-m", "scripts.configure_stage", "--stage", stage, "--project-dir", str(project)]
+    run(configure, emulator.env())
+
+    shim = Path(__file__).with_name("chalice_emulated.py")
+    done = run([sys.executable, str(shim), "deploy", "--stage", stage], emulator.env(), cwd=project / "staff")
+    assert "Rest API URL" in done.stdout
+    record = json.loads((project / "staff" / ".chalice" / "deployed" / f"{stage}.json").read_text())
+    resources = {r["name"]: r for r in record["resources"]}
+
+    lam, iam, apigw = (emulator.client(s) for s in ("lambda", "iam", "apigateway"))
+    function = lam.get_function(FunctionName=resources["api_handler"]["lambda_arn"])["Configuration"]
+    assert function["FunctionName"] == f"next-steps-staff-{stage}"
+    env = function["Environment"]["Variables"]
+    assert env["STAFF_USER_POOL_ARN"] == pool["StaffUserPoolArn"]
+    assert env["STAFF_CLIENT_ID"] == pool["StaffClientId"]
+    assert env["STAFF_ISSUER"] == pool["StaffIssuer"]
+    # Its own role, holding only the staff policy `make configure` wrote.
+    role = function["Role"].rsplit("/", 1)[1]
+    [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    assert document == json.loads((project / ".chalice" / f"policy-{stage}-staff_api.json").read_text())
+    assert not [a for s in document["Statement"] for a in s["Action"] if a.startswith("dynamodb:")]
+
+    api_id = resources["rest_api"]["rest_api_id"]
+    assert apigw.get_rest_api(restApiId=api_id)["name"] == "next-steps-staff"
+    assert "/staff/me" in {r["path"] for r in apigw.get_resources(restApiId=api_id)["items"]}
+    # moto's API Gateway imports no authorizers from the document, so the one
+    # Chalice deploys is read off the same document, as `chalice package` writes it.
+    out = tmp_path / "package"
+    package_env = emulator.env()
+    package_env.pop("AWS_ENDPOINT_URL")
+    run([sys.executable, str(shim), "package", "--stage", stage, str(out)], package_env, cwd=project / "staff")
+    sam = json.loads((out / "sam.json").read_text())
+    [api] = [r for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    document = api["Properties"]["DefinitionBody"]
+    [(name, scheme)] = document["securityDefinitions"].items()
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [pool["StaffUserPoolArn"]]
+    # Every route is guarded by it.
+    for path, methods in document["paths"].items():
+        for verb, operation in methods.items():
+            if verb != "options":
+                assert operation["security"] == [{name: []}], (path, verb)
+
+    zipped = sorted((project / "staff").rglob("*.zip"))
+    assert zipped, "no deployment package"
+    assert all(z.stat().st_size < 5 * 1024 * 1024 for z in zipped)
