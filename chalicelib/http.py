@@ -12,19 +12,11 @@ from urllib.parse import parse_qs
 
 from chalice.app import Response
 
+from chalicelib.errors import KeyReused, RateLimited, StorageUnavailable, VerificationFailed
 from chalicelib.leads import LABEL_CODES, MAX_BODY_BYTES, InvalidSubmission
 from chalicelib.logs import log_event
 from chalicelib.screening import crisis_resources, suggests_crisis
-from chalicelib.service import (
-    Accepted,
-    Deps,
-    KeyReused,
-    RateLimited,
-    RequestMeta,
-    StorageUnavailable,
-    VerificationFailed,
-    submit_lead,
-)
+from chalicelib.service import Accepted, Deps, RequestMeta, submit_lead
 from chalicelib.settings import Settings
 from chalicelib.words import DEFAULT_LANGUAGE, text
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from chalicelib.leads import Priority
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 Event = Literal["new_lead", "reminder"]
 
@@ -32,7 +38,7 @@ class Notice(BaseModel):
     event: Event
     lead_id: str
     received_at: str
-    priority: Literal["normal", "urgent"]
+    priority: Priority
     preferred_contact: Literal["phone", "text", "email"]
     best_time: Literal["morning", "afternoon", "evening", "any"]
     language: Literal["en", "es"] = "en"
@@ -50,7 +56,7 @@ class Notice(BaseModel):
             event=event,
             lead_id=lead["lead_id"],
             received_at=lead["created_at"],
-            priority=lead.get("priority", "normal"),
+            priority=lead.get("priority", Priority.NORMAL),
             preferred_contact=lead["preferred_contact"],
             best_time=lead.get("best_time", "any"),
             language=lead.get("language") or "en",
@@ -58,7 +64,7 @@ class Notice(BaseModel):
         )
 
     def _headline(self) -> str:
-        if self.priority == "urgent":
+        if self.priority is Priority.URGENT:
             return "URGENT: call back at once."
         if self.event == "reminder":
             return "Reminder: a lead is still new."
@@ -83,7 +89,7 @@ class Notice(BaseModel):
             f"Priority: {self.priority}",
             self._ask(),
         ]
-        if self.priority == "urgent":
+        if self.priority is Priority.URGENT:
             lines += ["", "The message suggests the person may be in crisis. Call back at once."]
         if self.contact is not None:
             lines += ["", f"First name: {self.contact.first_name}", f"Reach them at: {self.contact.callback}"]
@@ -94,7 +100,7 @@ class Notice(BaseModel):
         """Email subject line (no personal details)."""
         return self._headline().rstrip(".")[:99]
 
-    def message_attributes(self) -> dict[str, dict[str, str]]:
+    def message_attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
         """SNS attributes staff subscriptions filter on (the on-call clinician: priority=urgent).
 
         SNS hands attributes to every subscriber (SQS, HTTPS, Lambda, Firehose
@@ -102,7 +108,7 @@ class Notice(BaseModel):
         health: never the service they asked about.
         """
         return {
-            "priority": {"DataType": "String", "StringValue": self.priority},
+            "priority": {"DataType": "String", "StringValue": self.priority.value},
             "preferred_contact": {"DataType": "String", "StringValue": self.preferred_contact},
             "language": {"DataType": "String", "StringValue": self.language},
             "event": {"DataType": "String", "StringValue": self.event},
@@ -132,7 +138,7 @@ class PublishFailed(Exception):
 class SnsPublisher:
     """Publishes notices to the staff topic."""
 
-    def __init__(self, client: Any, topic_arn: str) -> None:
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
         self._client = client
         self._topic_arn = topic_arn
 

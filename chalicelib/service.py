@@ -8,32 +8,44 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.leads import ANSWER_FIELDS, SOURCE_FIELDS, LeadSubmission, Status, new_lead_id, validate_submission
-from chalicelib.logs import log_event
-from chalicelib.screening import crisis_resources, spam_reasons, suggests_crisis
-from chalicelib.settings import Settings
-from chalicelib.store import (
-    NOTICE_QUEUE,
+from chalicelib.errors import (
+    GuardHeld,
+    KeyReused,
+    LeadExists,
     LeadNotFound,
-    LeadStore,
-    RateCounter,
+    RateExceeded,
+    RateLimited,
     StatusConflict,
     StorageUnavailable,
+    UrgentAlreadySent,
+    VerificationFailed,
     WriteConflict,
 )
+from chalicelib.leads import (
+    ANSWER_FIELDS,
+    SOURCE_FIELDS,
+    LeadSubmission,
+    Priority,
+    Status,
+    new_lead_id,
+    validate_submission,
+)
+from chalicelib.logs import log_event
+from chalicelib.ports import Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
+from chalicelib.screening import crisis_resources, spam_reasons, suggests_crisis
+from chalicelib.settings import Settings
 from chalicelib.text import clean_line
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
 if TYPE_CHECKING:
     # The notice model is only needed when a notice is sent; the API function
     # never sends one, so it does not build these pydantic models at import.
-    from chalicelib.notices import Event, Notice
+    from chalicelib.notices import Notice
 
 __all__ = [
     "Accepted",
@@ -52,8 +64,7 @@ DUPLICATE_WINDOW = timedelta(minutes=10)
 # Over its rate limit, a client's crisis message is still stored as urgent,
 # but at most one per client in this window, so crisis words cannot flood staff.
 URGENT_WINDOW = timedelta(minutes=10)
-NOTICE_LEASE = timedelta(seconds=60)
-WORK_STATUSES = ("contacted", "scheduled", "closed", "declined")
+WORK_STATUSES = (Status.CONTACTED, Status.SCHEDULED, Status.CLOSED, Status.DECLINED)
 
 
 class Publisher(Protocol):
@@ -62,28 +73,11 @@ class Publisher(Protocol):
     def publish(self, notice: Notice) -> str: ...
 
 
-class KeyReused(Exception):
-    """An idempotency key came back with a different payload."""
-
-
-class RateLimited(Exception):
-    """Too many submissions from one client; `crisis` when the message suggests a crisis."""
-
-    def __init__(self, retry_after: int, crisis: bool = False) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-        self.crisis = crisis
-
-
-class VerificationFailed(Exception):
-    """The bot check (Turnstile) did not pass."""
-
-
 @dataclass
 class Deps:
     """What the service needs from the outside world."""
 
-    store: LeadStore
+    store: LeadStorePort
     settings: Settings
     publisher_factory: Callable[[], Publisher]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -123,11 +117,6 @@ class Accepted:
     def crisis(self) -> bool:
         """True when the answer carries crisis resources."""
         return "crisis_resources" in self.body
-
-
-def iso(moment: datetime) -> str:
-    """UTC time as a sortable ISO 8601 string with milliseconds."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _hash(*parts: str) -> str:
@@ -172,63 +161,46 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     # A submission set aside as spam (the rule _lead_record applies) claims
     # guards of its own: a later real submission, with the same key or the
     # same answers, must make a real lead, never replay the spam lead's answer.
-    verdict = ("spam",) if reasons and not crisis else ()
+    verdict = (Status.SPAM.value,) if reasons and not crisis else ()
     guards = []
-    idem_pk = f"IDEM#{_hash(settings.stage, key, *verdict)}" if key else None
+    idem_key = _hash(settings.stage, key, *verdict) if key else None
     duplicate = sub.duplicate_fingerprint()
-    dup_pk = f"DUP#{_hash(duplicate, *verdict) if verdict else duplicate}"
-    if idem_pk:
-        guards.append(
-            {
-                "kind": "idempotency",
-                "item": {
-                    "pk": idem_pk,
-                    "sk": "IDEM",
-                    "lead_id": lead_id,
-                    "fingerprint": fingerprint,
-                    "response": response,
-                    "expires_at": epoch + int(IDEMPOTENCY_TTL.total_seconds()),
-                },
-            }
-        )
-    guards.append(
-        {
-            "kind": "duplicate",
-            "item": {
-                "pk": dup_pk,
-                "sk": "DUP",
-                "lead_id": lead_id,
-                "response": response,
-                "expires_at": epoch + int(DUPLICATE_WINDOW.total_seconds()),
-            },
-        }
-    )
-    lead = _lead_record(sub, lead_id, now, meta, settings, reasons, crisis, fingerprint, key, idem_pk, dup_pk)
+    dup_key = _hash(duplicate, *verdict) if verdict else duplicate
+    if idem_key:
+        expires = epoch + int(IDEMPOTENCY_TTL.total_seconds())
+        guards.append(Guard(GuardKind.IDEMPOTENCY, idem_key, lead_id, expires, response, fingerprint))
+    guards.append(Guard(GuardKind.DUPLICATE, dup_key, lead_id, epoch + int(DUPLICATE_WINDOW.total_seconds()), response))
+    lead = _lead_record(sub, lead_id, now, meta, settings, reasons, crisis, fingerprint)
     # Every urgent lead marks its client as "urgent sent" for URGENT_WINDOW (in
     # the same transaction: still one round trip), so an over-limit crisis
     # message from that client is answered but not stored again.
-    urgent = {
-        "pk": f"URGENT#{_client(meta.source_ip, settings)}",
-        "sk": "URGENT",
-        "expires_at": epoch + int(URGENT_WINDOW.total_seconds()),
-    }
-    marks = [{"kind": "urgent", "item": urgent, "overwrite": True}] if crisis else []
+    client = _client(meta.source_ip, settings)
+    urgent_until = epoch + int(URGENT_WINDOW.total_seconds())
 
     try:
-        deps.store.create_lead(lead, guards + marks, _rate_counters(meta.source_ip, now, settings), epoch)
-    except WriteConflict as conflict:
-        if conflict.kind == "rate" and crisis:
+        deps.store.create_lead(
+            lead,
+            guards,
+            rates=_rate_counters(client, now, settings),
+            urgent=UrgentMark(client, urgent_until) if crisis else None,
+            now_epoch=epoch,
+        )
+    except RateExceeded as conflict:
+        if crisis:
             # Refused by the rate counters alone: a person in crisis still
             # reaches staff. A second transaction (the over-limit crisis path
             # costs two round trips) writes the lead and its guards without the
             # counters, if this client has sent no urgent lead in URGENT_WINDOW.
             # The 429 carries the crisis resources whether or not it was stored.
-            _store_over_limit_crisis(lead, [*guards, {"kind": "urgent", "item": urgent}], epoch, deps)
+            _store_over_limit_crisis(lead, guards, UrgentMark(client, urgent_until, exclusive=True), epoch, deps)
             log_event("lead_rejected", outcome="rate_limited_crisis", retry_after=conflict.retry_after)
             raise RateLimited(conflict.retry_after, crisis=True) from None
-        return _resolve_conflict(conflict, fingerprint, idem_pk, dup_pk, deps)
+        log_event("lead_rejected", outcome="rate_limited", retry_after=conflict.retry_after)
+        raise RateLimited(conflict.retry_after) from None
+    except WriteConflict as conflict:
+        return _resolve_conflict(conflict, fingerprint, idem_key, dup_key, deps)
 
-    if lead["status"] == Status.SPAM.value:
+    if lead["status"] == Status.SPAM:
         log_event("lead_received", lead_id=lead_id, outcome="spam", reasons=reasons, metrics={"LeadsSpam": 1})
     else:
         log_event(
@@ -241,13 +213,15 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     return Accepted(body, text=response)
 
 
-def _store_over_limit_crisis(lead: dict[str, Any], guards: list[dict[str, Any]], epoch: int, deps: Deps) -> None:
+def _store_over_limit_crisis(
+    lead: dict[str, Any], guards: list[Guard], urgent: UrgentMark, epoch: int, deps: Deps
+) -> None:
     try:
-        deps.store.create_lead(lead, guards, [], epoch)
+        deps.store.create_lead(lead, guards, urgent=urgent, now_epoch=epoch)
     except WriteConflict as conflict:
         # "urgent": this client's urgent lead of the last minutes already
         # reached staff. A duplicate or key replay means the lead is stored.
-        log_event("lead_rejected", outcome="urgent_already_sent", kind=conflict.kind)
+        log_event("lead_rejected", outcome="urgent_already_sent", kind=_conflict_kind(conflict))
         return
     log_event(
         "lead_received",
@@ -258,22 +232,32 @@ def _store_over_limit_crisis(lead: dict[str, Any], guards: list[dict[str, Any]],
     )
 
 
+def _conflict_kind(conflict: WriteConflict) -> str:
+    if isinstance(conflict, GuardHeld):
+        return conflict.kind.value
+    return "urgent" if isinstance(conflict, UrgentAlreadySent) else "lead"
+
+
 def _resolve_conflict(
-    conflict: WriteConflict, fingerprint: str, idem_pk: str | None, dup_pk: str, deps: Deps
+    conflict: WriteConflict, fingerprint: str, idem_key: str | None, dup_key: str, deps: Deps
 ) -> Accepted:
-    if conflict.kind == "rate":
-        log_event("lead_rejected", outcome="rate_limited", retry_after=conflict.retry_after)
-        raise RateLimited(conflict.retry_after)
-    pk, sk = (idem_pk, "IDEM") if conflict.kind == "idempotency" else (dup_pk, "DUP")
-    first = conflict.item or (deps.store.get_guard(pk, sk) if pk else None)
+    if isinstance(conflict, GuardHeld):
+        kind, first = conflict.kind, conflict.first
+    elif isinstance(conflict, LeadExists):
+        kind, first = GuardKind.DUPLICATE, None
+    else:
+        raise StorageUnavailable(type(conflict).__name__)
+    guard_key = idem_key if kind is GuardKind.IDEMPOTENCY else dup_key
+    if first is None and guard_key:
+        first = deps.store.find_guard(kind, guard_key)
     if first is None:
         # The first write's guard expired between our write and this read.
         raise StorageUnavailable("GuardExpired")
-    if conflict.kind == "idempotency" and first.get("fingerprint") != fingerprint:
-        log_event("lead_rejected", outcome="key_reused", lead_id=first.get("lead_id"))
+    if kind is GuardKind.IDEMPOTENCY and first.fingerprint != fingerprint:
+        log_event("lead_rejected", outcome="key_reused", lead_id=first.lead_id)
         raise KeyReused()
-    log_event("lead_replayed", lead_id=first.get("lead_id"), kind=conflict.kind)
-    return Accepted(json.loads(first["response"]), replayed=True, text=first["response"])
+    log_event("lead_replayed", lead_id=first.lead_id, kind=kind.value)
+    return Accepted(json.loads(first.response), replayed=True, text=first.response)
 
 
 def _client(source_ip: str, settings: Settings) -> str:
@@ -281,16 +265,15 @@ def _client(source_ip: str, settings: Settings) -> str:
     return _hash(settings.stage, "ip", source_ip or "unknown")[:32]
 
 
-def _rate_counters(source_ip: str, now: datetime, settings: Settings) -> list[RateCounter]:
-    client = _client(source_ip, settings)
+def _rate_counters(client: str, now: datetime, settings: Settings) -> list[RateCounter]:
     epoch = int(now.timestamp())
     window = 600
     window_end = (epoch // window + 1) * window
     day = now.astimezone(UTC).date()
     day_end = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400
     return [
-        RateCounter(f"RATE#{client}#w{epoch // window}", settings.rate_limit_window, window_end),
-        RateCounter(f"RATE#{client}#d{day.isoformat()}", settings.rate_limit_day, day_end),
+        RateCounter(f"{client}#w{epoch // window}", settings.rate_limit_window, window_end),
+        RateCounter(f"{client}#d{day.isoformat()}", settings.rate_limit_day, day_end),
     ]
 
 
@@ -303,9 +286,6 @@ def _lead_record(
     reasons: list[str],
     crisis: bool,
     fingerprint: str,
-    key: str | None,
-    idem_pk: str | None,
-    dup_pk: str,
 ) -> dict[str, Any]:
     created = iso(now)
     # A message that suggests a crisis is never quarantined: a bot that trips
@@ -315,13 +295,10 @@ def _lead_record(
     fields = sub.model_dump(mode="json", include=set(ANSWER_FIELDS))
     source = sub.model_dump(mode="json", include=set(SOURCE_FIELDS), exclude_none=True)
     record: dict[str, Any] = {
-        "pk": f"LEAD#{lead_id}",
-        "sk": "LEAD",
-        "entity": "lead",
         "lead_id": lead_id,
         "created_at": created,
-        "status": Status.SPAM.value if spam else Status.NEW.value,
-        "priority": "urgent" if crisis else "normal",
+        "status": (Status.SPAM if spam else Status.NEW).value,
+        "priority": (Priority.URGENT if crisis else Priority.NORMAL).value,
         **fields,
         "consent": {
             "contact": sub.consent_to_contact,
@@ -333,11 +310,9 @@ def _lead_record(
         },
         "source": source or None,
         "started_at": iso(sub.started_at) if sub.started_at else None,
-        "submission_key_hash": idem_pk,
-        "dup_pk": dup_pk,
         "fingerprint": fingerprint,
         "spam_reasons": reasons or None,
-        "notice_state": "suppressed" if spam else "pending",
+        "notice_state": (NoticeState.SUPPRESSED if spam else NoticeState.PENDING).value,
         "notice_attempts": 0,
     }
     record["consent"] = {k: v for k, v in record["consent"].items() if v is not None}
@@ -348,157 +323,8 @@ def _lead_record(
     else:
         # The sweeper's backstop: if the stream never delivers, this lead is
         # due for its notice after a short grace period.
-        record["notice_queue"] = NOTICE_QUEUE
         record["notice_due_at"] = iso(now + timedelta(seconds=settings.notice_grace_seconds))
     return record
-
-
-# ---------------------------------------------------------------------------
-# Notices
-# ---------------------------------------------------------------------------
-
-
-def notify_new_leads(lead_ids: Iterable[str], deps: Deps) -> dict[str, int]:
-    """Deliver the notice of every lead a stream batch inserted, each on its own.
-
-    One lead whose notice cannot be handled never holds up the others: it is
-    logged (lead id and error type only) and left to the sweeper, which sends
-    every notice still due. Spam leads are skipped by the claim itself.
-    """
-    tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
-    for lead_id in lead_ids:
-        _deliver_isolated(lead_id, deps, tally)
-    log_event("stream_batch", **tally)
-    return tally
-
-
-def _deliver_isolated(lead_id: str, deps: Deps, tally: dict[str, Any]) -> None:
-    try:
-        tally[deliver_notice(lead_id, deps)] += 1
-    except Exception as exc:  # noqa: BLE001 - one bad lead must not stop the batch
-        tally["failed"] += 1
-        log_event(
-            "notice_error",
-            level=logging.ERROR,
-            lead_id=lead_id,
-            code=type(exc).__name__,
-            metrics={"NoticesFailed": 1},
-        )
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
-
-
-def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
-    """Claim a lead's notice, publish it, record the outcome: sent, failed, dead or skipped.
-
-    The claim is a conditional write, so the stream, a stream retry and the
-    sweeper can race and still publish at most once per lease.
-    """
-    now = deps.clock()
-    lead = deps.store.update_lead(
-        lead_id,
-        {"notice_state": "sending", "notice_lease_until": iso(now + NOTICE_LEASE)},
-        condition="notice_state IN (:pending, :failed) OR (notice_state = :sending AND notice_lease_until < :now)",
-        condition_values={":pending": "pending", ":failed": "failed", ":sending": "sending", ":now": iso(now)},
-        return_new=True,
-    )
-    if lead is None:
-        return "skipped"
-    from chalicelib.notices import Notice, PublishFailed
-
-    attempts = int(lead.get("notice_attempts", 0)) + 1
-    try:
-        notice = Notice.for_lead(lead, event, deps.settings.notice_detail)
-        message_id = deps.publisher.publish(notice)
-    except PublishFailed as exc:
-        dead = attempts >= deps.settings.notice_max_attempts
-        values: dict[str, Any] = {
-            "notice_state": "dead" if dead else "failed",
-            "notice_attempts": attempts,
-            "notice_last_error": exc.code,
-        }
-        if not dead:
-            values["notice_due_at"] = iso(now + _backoff(attempts))
-        deps.store.update_lead(
-            lead_id,
-            values,
-            condition="notice_state = :sending",
-            condition_values={":sending": "sending"},
-            remove=("notice_lease_until",) + (("notice_queue", "notice_due_at") if dead else ()),
-        )
-        outcome = "dead" if dead else "failed"
-        log_event(
-            "notice_" + outcome,
-            level=logging.ERROR if dead else logging.WARNING,
-            lead_id=lead_id,
-            code=exc.code,
-            attempts=attempts,
-            metrics={"NoticesDead" if dead else "NoticesFailed": 1},
-        )
-        return outcome
-    deps.store.update_lead(
-        lead_id,
-        {
-            "notice_state": "sent",
-            "notice_attempts": attempts,
-            "notice_message_id": message_id,
-            "notice_sent_at": iso(deps.clock()),
-        },
-        condition="notice_state = :sending",
-        condition_values={":sending": "sending"},
-        remove=("notice_queue", "notice_due_at", "notice_lease_until", "notice_last_error"),
-    )
-    log_event(
-        "notice_sent", lead_id=lead_id, priority=lead.get("priority"), attempts=attempts, metrics={"NoticesSent": 1}
-    )
-    return "sent"
-
-
-def sweep(deps: Deps) -> dict[str, int]:
-    """Retry due notices and send one reminder for each lead left `new` too long."""
-    now = deps.clock()
-    tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0, "reminders": 0}
-    due = list(deps.store.iter_index("by_notice", "notice_queue", NOTICE_QUEUE, "notice_due_at", upper=iso(now)))
-    for key in due:
-        _deliver_isolated(key["pk"].removeprefix("LEAD#"), deps, tally)
-    cutoff = iso(now - timedelta(hours=deps.settings.follow_up_hours))
-    for lead in deps.store.iter_index("by_status", "status", Status.NEW.value, "created_at", upper=cutoff):
-        if lead.get("reminded_at") or lead.get("notice_state") != "sent":
-            continue
-        if send_reminder(lead["lead_id"], deps):
-            tally["reminders"] += 1
-    # Each reminder already counted itself (send_reminder); counting the
-    # tally here too would double the Reminders metric.
-    log_event("sweep", **tally)
-    return tally
-
-
-def send_reminder(lead_id: str, deps: Deps) -> bool:
-    """Send the one follow-up reminder for a lead still `new`; False if not due or it failed."""
-    now = deps.clock()
-    lead = deps.store.update_lead(
-        lead_id,
-        {"reminded_at": iso(now)},
-        condition="attribute_not_exists(reminded_at) AND #st = :new",
-        condition_values={":new": Status.NEW.value},
-        return_new=True,
-        names={"#st": "status"},
-    )
-    if lead is None:
-        return False
-    from chalicelib.notices import Notice, PublishFailed
-
-    try:
-        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail))
-    except PublishFailed as exc:
-        # Leave it for the next sweep.
-        deps.store.update_lead(lead_id, {}, condition="attribute_exists(reminded_at)", remove=("reminded_at",))
-        log_event("reminder_failed", level=logging.WARNING, lead_id=lead_id, code=exc.code)
-        return False
-    log_event("reminder_sent", lead_id=lead_id, metrics={"Reminders": 1})
-    return True
 
 
 # ---------------------------------------------------------------------------
@@ -517,86 +343,38 @@ def set_status(lead_id: str, new_status: str, deps: Deps, expected: str | None =
         raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}")
     current = deps.store.get_lead(lead_id)
     seen = expected if expected is not None else current["status"]
-    if seen == Status.SPAM.value:
+    if seen == Status.SPAM:
         raise StatusConflict("restore a spam lead before working it")
-    now = deps.clock()
-    values: dict[str, Any] = {"status": new_status, "updated_at": iso(now)}
-    remove: tuple[str, ...] = ()
-    if new_status in ("closed", "declined"):
-        values["expires_at"] = int((now + timedelta(days=deps.settings.closed_retention_days)).timestamp())
-    else:
-        remove = ("expires_at",)
-    updated = deps.store.update_lead(
-        lead_id,
-        values,
-        condition="#st = :seen",
-        condition_values={":seen": seen},
-        remove=remove,
-        return_new=True,
-        names={"#st": "status"},
-    )
-    if updated is None:
+    if seen not in Status.__members__.values():
         raise StatusConflict(f"lead {lead_id} is no longer {seen}")
-    log_event("lead_status", lead_id=lead_id, status=new_status)
+    now = deps.clock()
+    target = Status(new_status)
+    expires_at = None
+    if target in (Status.CLOSED, Status.DECLINED):
+        expires_at = int((now + timedelta(days=deps.settings.closed_retention_days)).timestamp())
+    updated = deps.store.set_status(lead_id, target, expected=Status(seen), updated_at=iso(now), expires_at=expires_at)
+    log_event("lead_status", lead_id=lead_id, status=target.value)
     return updated
 
 
 def restore_spam(lead_id: str, deps: Deps) -> str:
     """Move a lead flagged as spam back to `new` and send its notice once."""
     now = deps.clock()
-    restored = deps.store.update_lead(
-        lead_id,
-        {
-            "status": Status.NEW.value,
-            "notice_state": "pending",
-            "notice_queue": NOTICE_QUEUE,
-            "notice_due_at": iso(now + timedelta(seconds=deps.settings.notice_grace_seconds)),
-            "restored_at": iso(now),
-        },
-        condition="#st = :spam",
-        condition_values={":spam": Status.SPAM.value},
-        remove=("expires_at",),
-        names={"#st": "status"},
-    )
-    if restored is None:
+    due_at = iso(now + timedelta(seconds=deps.settings.notice_grace_seconds))
+    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at):
         deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
         raise StatusConflict(f"lead {lead_id} is not spam")
     log_event("lead_restored", lead_id=lead_id)
     return deliver_notice(lead_id, deps)
 
 
-def redrive(deps: Deps) -> dict[str, int]:
-    """Make failed and dead notices due now, then deliver them."""
-    now = deps.clock()
-    tally: dict[str, Any] = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
-    for status in (Status.NEW.value, "contacted", "scheduled"):
-        for lead in deps.store.iter_index("by_status", "status", status, "created_at"):
-            if lead.get("notice_state") not in ("failed", "dead"):
-                continue
-            reset = deps.store.update_lead(
-                lead["lead_id"],
-                {
-                    "notice_state": "failed",
-                    "notice_attempts": 0,
-                    "notice_queue": NOTICE_QUEUE,
-                    "notice_due_at": iso(now),
-                },
-                condition="notice_state IN (:failed, :dead)",
-                condition_values={":failed": "failed", ":dead": "dead"},
-            )
-            if reset is not None:
-                tally[deliver_notice(lead["lead_id"], deps)] += 1
-    log_event("redrive", **tally)
-    return tally
-
-
 def erase_lead(lead_id: str, deps: Deps) -> None:
     """Delete a lead and every item keyed by it (its idempotency and duplicate guards, while they name it)."""
-    lead = deps.store.get_lead(lead_id)
-    guards = []
-    if lead.get("submission_key_hash"):
-        guards.append((lead["submission_key_hash"], "IDEM"))
-    if lead.get("dup_pk"):
-        guards.append((lead["dup_pk"], "DUP"))
-    deps.store.erase_lead(lead_id, guards)
+    deps.store.erase(lead_id)
     log_event("lead_erased", lead_id=lead_id)
+
+
+# The notice side lives in chalicelib/delivery.py; these names stay the service's.
+from chalicelib.delivery import deliver_notice, iso, notify_new_leads, redrive, send_reminder, sweep  # noqa: E402
+
+__all__ += ["deliver_notice", "iso", "notify_new_leads", "redrive", "send_reminder", "sweep"]

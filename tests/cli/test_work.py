@@ -147,14 +147,14 @@ def test_two_staff_changing_one_lead_at_once_exactly_one_wins(
     # GIVEN two staff who have both read the lead as `new` before either writes
     both_read = threading.Barrier(2, timeout=10)
     one_write_at_a_time = threading.Lock()  # DynamoDB serialises writes to an item; moto needs the help
-    original = LeadStore.update_lead
+    original = LeadStore.set_status
 
-    def update_after_both_read(self: LeadStore, *args: Any, **kwargs: Any) -> Any:
+    def set_after_both_read(self: LeadStore, *args: Any, **kwargs: Any) -> Any:
         both_read.wait()
         with one_write_at_a_time:
             return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(LeadStore, "update_lead", update_after_both_read)
+    monkeypatch.setattr(LeadStore, "set_status", set_after_both_read)
     results: dict[str, Run] = {}
 
     def act(status: str) -> None:

@@ -421,13 +421,17 @@ def _recorded(store_calls: Any, table: str) -> list[Request]:
 
 
 def test_the_api_may_read_back_its_guard_items_and_no_lead(configured: Path, aws: Stack) -> None:
+    from chalicelib.ports import GuardKind
+
     policy = _policy(configured, "api_handler")
     idem, dup, lead, rate = _recorded(
         [
-            lambda s: s.get_guard("IDEM#" + "a" * 64, "IDEM"),
-            lambda s: s.get_guard("DUP#" + "b" * 64, "DUP"),
+            lambda s: s.find_guard(GuardKind.IDEMPOTENCY, "a" * 64),
+            lambda s: s.find_guard(GuardKind.DUPLICATE, "b" * 64),
             lambda s: s.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW"),
-            lambda s: s.get_guard("RATE#c#w1", "RATE"),
+            lambda s: s._db.get_item(
+                TableName=aws.table, Key={"pk": {"S": "RATE#c#w1"}, "sk": {"S": "RATE"}}, ConsistentRead=True
+            ),
         ],
         aws.table,
     )
@@ -444,12 +448,10 @@ def test_the_notice_functions_may_change_only_notice_attributes_of_lead_items(
     lead = "01JV6Q7T8KX2M4N5P6R7S8T9VW"
     claim, contact, message, assign, old = _recorded(
         [
-            lambda s: s.update_lead(
-                lead, {"notice_state": "sending"}, "notice_state = :p", {":p": "pending"}, (), True
-            ),
-            lambda s: s.update_lead(lead, {"email": "someone@example.org"}, "attribute_exists(sk)"),
-            lambda s: s.update_lead(lead, {"notice_state": "sent"}, "attribute_exists(sk)", remove=("message",)),
-            lambda s: s.update_lead(lead, {"assigned_to": "x"}, "notice_state = :p", {":p": "pending"}),
+            lambda s: s._update(lead, {"notice_state": "sending"}, "notice_state = :p", {":p": "pending"}, (), True),
+            lambda s: s._update(lead, {"email": "someone@example.org"}, "attribute_exists(sk)"),
+            lambda s: s._update(lead, {"notice_state": "sent"}, "attribute_exists(sk)", remove=("message",)),
+            lambda s: s._update(lead, {"assigned_to": "x"}, "notice_state = :p", {":p": "pending"}),
             lambda s: s._db.update_item(
                 TableName=aws.table,
                 Key={"pk": {"S": f"LEAD#{lead}"}, "sk": {"S": "LEAD"}},

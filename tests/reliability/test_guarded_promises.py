@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from chalicelib import service
+from chalicelib.errors import LeadExists
 from chalicelib.service import RequestMeta, submit_lead
-from chalicelib.store import StorageUnavailable, WriteConflict, from_item, lead_key
+from chalicelib.store import StorageUnavailable, from_item, lead_key
 from tests.conftest import leads
 from tests.reliability.support import Fault, aws_error, lead_body, noticed, submit
 
@@ -23,11 +24,11 @@ def test_a_second_lead_with_the_same_id_is_refused_and_the_first_is_untouched(de
     # WHEN another write arrives for the same lead id (other content, fresh guards)
     impostor = dict(first, first_name="Mallory", email="mallory@example.org", status="new")
     epoch = int(clock().timestamp())
-    with pytest.raises(WriteConflict) as refused:
-        deps.store.create_lead(impostor, [], [], epoch)
+    with pytest.raises(LeadExists) as refused:
+        deps.store.create_lead(impostor, [], now_epoch=epoch)
 
     # THEN the write is refused as a lead conflict and the stored lead is the first one, unchanged
-    assert refused.value.kind == "lead"
+    assert isinstance(refused.value, LeadExists)
     item = deps.store._db.get_item(TableName=aws.table, Key=lead_key(lead_id), ConsistentRead=True)["Item"]
     assert from_item(item) == first
 
@@ -136,7 +137,7 @@ def test_a_refused_storage_call_keeps_a_short_code_staff_and_alarms_can_tell_apa
         if operation == "GetItem":
             deps.store.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW")
         else:
-            deps.store.erase_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW", [])
+            deps.store.create_lead({"lead_id": "01JV6Q7T8KX2M4N5P6R7S8T9VW"}, [], now_epoch=0)
     assert refused.value.code == logged
     assert str(refused.value) == logged
 
@@ -180,7 +181,7 @@ def test_an_unreachable_table_is_named_by_the_error_kind(deps, aws, operation):
         if operation == "GetItem":
             deps.store.get_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW")
         else:
-            deps.store.erase_lead("01JV6Q7T8KX2M4N5P6R7S8T9VW", [])
+            deps.store.create_lead({"lead_id": "01JV6Q7T8KX2M4N5P6R7S8T9VW"}, [], now_epoch=0)
     assert refused.value.code == "EndpointConnectionError"
 
 

@@ -1,0 +1,151 @@
+"""Staff notices: deliver each new lead's notice once, retry with backoff, remind, all over the store port."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.leads import Status
+from chalicelib.logs import log_event
+from chalicelib.ports import NoticeState
+
+if TYPE_CHECKING:
+    from chalicelib.notices import Event
+    from chalicelib.service import Deps
+
+NOTICE_LEASE = timedelta(seconds=60)
+# What deliver_notice returns when the notice was not ours to send (spam, sent, or another sender's lease).
+SKIPPED = "skipped"
+# Leads whose failed or dead notice redrive sends again (closed, declined and spam need none).
+OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.SCHEDULED)
+
+
+def iso(moment: datetime) -> str:
+    """UTC time as a sortable ISO 8601 string with milliseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def notify_new_leads(lead_ids: Iterable[str], deps: Deps) -> dict[str, int]:
+    """Deliver the notice of every lead a stream batch inserted, each on its own.
+
+    One lead whose notice cannot be handled never holds up the others: it is
+    logged (lead id and error type only) and left to the sweeper, which sends
+    every notice still due. Spam leads are skipped by the claim itself.
+    """
+    tally: dict[str, Any] = _tally()
+    for lead_id in lead_ids:
+        _deliver_isolated(lead_id, deps, tally)
+    log_event("stream_batch", **tally)
+    return tally
+
+
+def _tally() -> dict[str, int]:
+    return {NoticeState.SENT: 0, NoticeState.FAILED: 0, NoticeState.DEAD: 0, SKIPPED: 0}
+
+
+def _deliver_isolated(lead_id: str, deps: Deps, tally: dict[str, Any]) -> None:
+    try:
+        tally[deliver_notice(lead_id, deps)] += 1
+    except Exception as exc:  # noqa: BLE001 - one bad lead must not stop the batch
+        tally[NoticeState.FAILED] += 1
+        log_event(
+            "notice_error",
+            level=logging.ERROR,
+            lead_id=lead_id,
+            code=type(exc).__name__,
+            metrics={"NoticesFailed": 1},
+        )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
+
+
+def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
+    """Claim a lead's notice, publish it, record the outcome: sent, failed, dead or skipped.
+
+    The claim is a conditional write, so the stream, a stream retry and the
+    sweeper can race and still publish at most once per lease.
+    """
+    now = deps.clock()
+    lead = deps.store.claim_notice(lead_id, iso(now), iso(now + NOTICE_LEASE))
+    if lead is None:
+        return SKIPPED
+    from chalicelib.notices import Notice, PublishFailed
+
+    attempts = int(lead.get("notice_attempts", 0)) + 1
+    try:
+        notice = Notice.for_lead(lead, event, deps.settings.notice_detail)
+        message_id = deps.publisher.publish(notice)
+    except PublishFailed as exc:
+        dead = attempts >= deps.settings.notice_max_attempts
+        retry_at = None if dead else iso(now + _backoff(attempts))
+        deps.store.record_notice_failed(lead_id, attempts=attempts, code=exc.code, retry_at=retry_at)
+        outcome = NoticeState.DEAD if dead else NoticeState.FAILED
+        log_event(
+            "notice_" + outcome,
+            level=logging.ERROR if dead else logging.WARNING,
+            lead_id=lead_id,
+            code=exc.code,
+            attempts=attempts,
+            metrics={"NoticesDead" if dead else "NoticesFailed": 1},
+        )
+        return outcome
+    deps.store.record_notice_sent(lead_id, attempts=attempts, message_id=message_id, sent_at=iso(deps.clock()))
+    log_event(
+        "notice_sent", lead_id=lead_id, priority=lead.get("priority"), attempts=attempts, metrics={"NoticesSent": 1}
+    )
+    return NoticeState.SENT
+
+
+def sweep(deps: Deps) -> dict[str, int]:
+    """Retry due notices and send one reminder for each lead left `new` too long."""
+    now = deps.clock()
+    tally: dict[str, Any] = {**_tally(), "reminders": 0}
+    for lead_id in deps.store.leads_due(iso(now)):
+        _deliver_isolated(lead_id, deps, tally)
+    cutoff = iso(now - timedelta(hours=deps.settings.follow_up_hours))
+    for lead in deps.store.leads_awaiting_reminder(cutoff):
+        if lead.get("reminded_at") or lead.get("notice_state") != NoticeState.SENT:
+            continue
+        if send_reminder(lead["lead_id"], deps):
+            tally["reminders"] += 1
+    # Each reminder already counted itself (send_reminder); counting the
+    # tally here too would double the Reminders metric.
+    log_event("sweep", **tally)
+    return tally
+
+
+def send_reminder(lead_id: str, deps: Deps) -> bool:
+    """Send the one follow-up reminder for a lead still `new`; False if not due or it failed."""
+    now = deps.clock()
+    lead = deps.store.claim_reminder(lead_id, iso(now))
+    if lead is None:
+        return False
+    from chalicelib.notices import Notice, PublishFailed
+
+    try:
+        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail))
+    except PublishFailed as exc:
+        # Leave it for the next sweep.
+        deps.store.release_reminder(lead_id)
+        log_event("reminder_failed", level=logging.WARNING, lead_id=lead_id, code=exc.code)
+        return False
+    log_event("reminder_sent", lead_id=lead_id, metrics={"Reminders": 1})
+    return True
+
+
+def redrive(deps: Deps) -> dict[str, int]:
+    """Make failed and dead notices due now, then deliver them."""
+    now = deps.clock()
+    tally: dict[str, Any] = _tally()
+    for status in OPEN_STATUSES:
+        for lead in deps.store.leads_created_between(status, None, None):
+            if lead.get("notice_state") not in (NoticeState.FAILED, NoticeState.DEAD):
+                continue
+            if deps.store.reset_notice(lead["lead_id"], iso(now)):
+                tally[deliver_notice(lead["lead_id"], deps)] += 1
+    log_event("redrive", **tally)
+    return tally

@@ -1,0 +1,247 @@
+"""The store port in memory: the service's rules in milliseconds (unit tests, local demos), no AWS.
+
+Held to the same promises as the DynamoDB adapter by tests/contract. Like the
+table, it keeps expired guards and counters until they are taken over, and
+it records a change log in the stream's shape for inserted_lead_ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from chalicelib.errors import (
+    GuardHeld,
+    LeadExists,
+    LeadNotFound,
+    RateExceeded,
+    StatusConflict,
+    UrgentAlreadySent,
+)
+from chalicelib.leads import Status
+from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark
+
+_CLAIMABLE = (NoticeState.PENDING, NoticeState.FAILED)
+
+
+class MemoryLeadStore:
+    """Leads, guards, counters and urgent marks in dictionaries, behind one lock."""
+
+    def __init__(self) -> None:
+        self.leads: dict[str, dict[str, Any]] = {}
+        self.guards: dict[tuple[GuardKind, str], Guard] = {}
+        self.hits: dict[str, tuple[int, int]] = {}
+        self.urgent: dict[str, int] = {}
+        # (event name, keys) per change, as the table's stream would carry it.
+        self.changes: list[tuple[str, dict[str, Any] | None]] = []
+        self._guards_of: dict[str, list[Guard]] = {}
+        self._lock = threading.Lock()
+
+    def create_lead(
+        self,
+        lead: dict[str, Any],
+        guards: Sequence[Guard],
+        *,
+        rates: Sequence[RateCounter] = (),
+        urgent: UrgentMark | None = None,
+        now_epoch: int,
+    ) -> None:
+        """Store a new lead with its guards, counts and urgent mark, all or nothing."""
+        with self._lock:
+            for kind in GuardKind:
+                for guard in guards:
+                    held = self.guards.get((kind, guard.key)) if guard.kind == kind else None
+                    if held is not None and held.expires_at >= now_epoch:
+                        raise GuardHeld(kind, held)
+            if lead["lead_id"] in self.leads:
+                raise LeadExists(lead["lead_id"])
+            mark = self.urgent.get(urgent.client) if urgent is not None else None
+            if urgent is not None and urgent.exclusive and mark is not None and mark >= now_epoch:
+                raise UrgentAlreadySent()
+            full = [r for r in rates if self.hits.get(r.key, (0, 0))[0] >= r.limit]
+            if full:
+                raise RateExceeded(max(max(1, r.expires_at - now_epoch) for r in full))
+            self.leads[lead["lead_id"]] = {k: copy.deepcopy(v) for k, v in lead.items() if v is not None}
+            self.changes.append(("INSERT", {"lead_id": lead["lead_id"]}))
+            for guard in guards:
+                self.guards[(guard.kind, guard.key)] = guard
+                self.changes.append(("INSERT", {"guard": guard.key}))
+            self._guards_of[lead["lead_id"]] = list(guards)
+            if urgent is not None:
+                self.urgent[urgent.client] = urgent.expires_at
+            for rate in rates:
+                hits, expires_at = self.hits.get(rate.key, (0, rate.expires_at))
+                self.hits[rate.key] = (hits + 1, expires_at)
+
+    def find_guard(self, kind: GuardKind, key: str) -> Guard | None:
+        """The guard of this kind and key, if one is stored."""
+        return self.guards.get((kind, key))
+
+    def get_lead(self, lead_id: str) -> dict[str, Any]:
+        """One lead by id (a copy), or LeadNotFound."""
+        return copy.deepcopy(self._lead(lead_id))
+
+    def claim_notice(self, lead_id: str, now: str, lease_until: str) -> dict[str, Any] | None:
+        """Take the notice for sending, once per lease."""
+        with self._lock:
+            lead = self.leads.get(lead_id)
+            if lead is None:
+                return None
+            state = lead.get("notice_state")
+            lapsed = state == NoticeState.SENDING and lead.get("notice_lease_until", "") < now
+            if state not in _CLAIMABLE and not lapsed:
+                return None
+            lead.update(notice_state=NoticeState.SENDING.value, notice_lease_until=lease_until)
+            return copy.deepcopy(lead)
+
+    def record_notice_sent(self, lead_id: str, *, attempts: int, message_id: str, sent_at: str) -> None:
+        """Mark a notice we are sending as sent."""
+        with self._lock:
+            lead = self._sending(lead_id)
+            if lead is not None:
+                lead.update(
+                    notice_state=NoticeState.SENT.value,
+                    notice_attempts=attempts,
+                    notice_message_id=message_id,
+                    notice_sent_at=sent_at,
+                )
+                _drop(lead, "notice_due_at", "notice_lease_until", "notice_last_error")
+
+    def record_notice_failed(self, lead_id: str, *, attempts: int, code: str, retry_at: str | None) -> None:
+        """Mark a notice we are sending as failed (due again at retry_at) or dead (retry_at None)."""
+        with self._lock:
+            lead = self._sending(lead_id)
+            if lead is None:
+                return
+            state = NoticeState.FAILED if retry_at is not None else NoticeState.DEAD
+            lead.update(notice_state=state.value, notice_attempts=attempts, notice_last_error=code)
+            _drop(lead, "notice_lease_until")
+            if retry_at is None:
+                _drop(lead, "notice_due_at")
+            else:
+                lead["notice_due_at"] = retry_at
+
+    def claim_reminder(self, lead_id: str, now: str) -> dict[str, Any] | None:
+        """Take the one reminder of a lead still new."""
+        with self._lock:
+            lead = self.leads.get(lead_id)
+            if lead is None or lead.get("reminded_at") or lead.get("status") != Status.NEW:
+                return None
+            lead["reminded_at"] = now
+            return copy.deepcopy(lead)
+
+    def release_reminder(self, lead_id: str) -> None:
+        """Give a claimed reminder back."""
+        with self._lock:
+            _drop(self.leads.get(lead_id) or {}, "reminded_at")
+
+    def set_status(
+        self, lead_id: str, status: Status, *, expected: Status, updated_at: str, expires_at: int | None
+    ) -> dict[str, Any]:
+        """Move a lead from `expected` to `status`; StatusConflict otherwise."""
+        with self._lock:
+            lead = self.leads.get(lead_id)
+            if lead is None or lead.get("status") != expected:
+                raise StatusConflict(f"lead {lead_id} is no longer {expected}")
+            lead.update(status=status.value, updated_at=updated_at)
+            if expires_at is None:
+                _drop(lead, "expires_at")
+            else:
+                lead["expires_at"] = expires_at
+            return copy.deepcopy(lead)
+
+    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str) -> bool:
+        """Move a spam lead back to new with its notice pending."""
+        with self._lock:
+            lead = self.leads.get(lead_id)
+            if lead is None or lead.get("status") != Status.SPAM:
+                return False
+            lead.update(
+                status=Status.NEW.value,
+                notice_state=NoticeState.PENDING.value,
+                notice_due_at=notice_due_at,
+                restored_at=now,
+            )
+            _drop(lead, "expires_at")
+            return True
+
+    def reset_notice(self, lead_id: str, now: str) -> bool:
+        """Make a failed or dead notice due now, attempts reset."""
+        with self._lock:
+            lead = self.leads.get(lead_id)
+            if lead is None or lead.get("notice_state") not in (NoticeState.FAILED, NoticeState.DEAD):
+                return False
+            lead.update(notice_state=NoticeState.FAILED.value, notice_attempts=0, notice_due_at=now)
+            return True
+
+    def leads_due(self, now: str) -> Iterator[str]:
+        """The id of every lead whose notice is due at or before `now`, soonest first."""
+        due = sorted((lead["notice_due_at"], i) for i, lead in self.leads.items() if lead.get("notice_due_at"))
+        return iter([lead_id for at, lead_id in due if at <= now])
+
+    def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
+        """Every new lead created at or before `cutoff`."""
+        return self.leads_created_between(Status.NEW, None, cutoff)
+
+    def erase(self, lead_id: str) -> None:
+        """Delete a lead and each of its guards that still names it."""
+        with self._lock:
+            self._lead(lead_id)
+            del self.leads[lead_id]
+            for guard in self._guards_of.pop(lead_id, []):
+                held = self.guards.get((guard.kind, guard.key))
+                if held is not None and held.lead_id == lead_id:
+                    del self.guards[(guard.kind, guard.key)]
+            self.changes.append(("REMOVE", {"lead_id": lead_id}))
+
+    @staticmethod
+    def inserted_lead_ids(records: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[str]:
+        """The id of each lead a change batch (from `changes`) inserted."""
+        for event_name, keys in records:
+            if event_name == "INSERT" and isinstance(keys, dict) and isinstance(keys.get("lead_id"), str):
+                yield keys["lead_id"]
+
+    def leads_by_status(
+        self, status: Status, *, limit: int, after: tuple[str, str] | None = None
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of leads with this status, newest first, and the `after` of the next page (None at the end)."""
+        ordered = sorted(self._with(status), key=_position, reverse=True)
+        if after is not None:
+            ordered = [lead for lead in ordered if _position(lead) < after]
+        page = ordered[:limit]
+        more = len(ordered) > limit
+        return page, (_position(page[-1]) if more and page else None)
+
+    def leads_created_between(self, status: Status, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
+        """Every lead of this status created within [lower, upper], oldest first."""
+        found = [
+            lead
+            for lead in self._with(status)
+            if (lower is None or lead["created_at"] >= lower) and (upper is None or lead["created_at"] <= upper)
+        ]
+        return iter(sorted(found, key=_position))
+
+    def _with(self, status: Status) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(lead) for lead in self.leads.values() if lead.get("status") == status]
+
+    def _lead(self, lead_id: str) -> dict[str, Any]:
+        lead = self.leads.get(lead_id)
+        if lead is None:
+            raise LeadNotFound(lead_id)
+        return lead
+
+    def _sending(self, lead_id: str) -> dict[str, Any] | None:
+        lead = self.leads.get(lead_id)
+        return lead if lead is not None and lead.get("notice_state") == NoticeState.SENDING else None
+
+
+def _position(lead: dict[str, Any]) -> tuple[str, str]:
+    return (str(lead["created_at"]), str(lead["lead_id"]))
+
+
+def _drop(lead: dict[str, Any], *names: str) -> None:
+    for name in names:
+        lead.pop(name, None)

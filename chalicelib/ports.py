@@ -1,0 +1,160 @@
+"""The store port: what the service asks of lead storage, in lead terms.
+
+No keys, conditions or attribute values here: the DynamoDB adapter
+(chalicelib/store.py) and the in-memory store (chalicelib/memory.py) each
+keep their promises in their own way, and tests/contract holds both to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from chalicelib.leads import Status
+
+
+class NoticeState(StrEnum):
+    """Where a lead's staff notice is."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+    SUPPRESSED = "suppressed"
+
+
+class GuardKind(StrEnum):
+    """What a guard stops: a replayed submission key, or the same answers sent again."""
+
+    IDEMPOTENCY = "idempotency"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A short-lived claim that a submission key (or a set of answers) was answered by `lead_id`."""
+
+    kind: GuardKind
+    key: str
+    lead_id: str
+    expires_at: int
+    response: str = ""
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class RateCounter:
+    """One per-client counter window (`key` names client and window), forgotten after `expires_at`."""
+
+    key: str
+    limit: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class UrgentMark:
+    """ "This client's urgent lead reached staff", kept until `expires_at`.
+
+    `exclusive`: refuse the lead (UrgentAlreadySent) while a live mark exists
+    (the over-limit crisis path); otherwise the mark is simply renewed.
+    """
+
+    client: str
+    expires_at: int
+    exclusive: bool = False
+
+
+class LeadStorePort(Protocol):
+    """Lead storage as the service uses it."""
+
+    def create_lead(
+        self,
+        lead: dict[str, Any],
+        guards: Sequence[Guard],
+        *,
+        rates: Sequence[RateCounter] = (),
+        urgent: UrgentMark | None = None,
+        now_epoch: int,
+    ) -> None:
+        """Store a new lead with its guards, counts and urgent mark, all or nothing.
+
+        Raises the first refusal in this order: GuardHeld (idempotency, then
+        duplicate), LeadExists, UrgentAlreadySent, RateExceeded; or
+        StorageUnavailable. A guard past its `expires_at` is taken over.
+        """
+        ...
+
+    def find_guard(self, kind: GuardKind, key: str) -> Guard | None:
+        """The guard of this kind and key, if one is stored (expired or not)."""
+        ...
+
+    def get_lead(self, lead_id: str) -> dict[str, Any]:
+        """One lead by id, or LeadNotFound."""
+        ...
+
+    def claim_notice(self, lead_id: str, now: str, lease_until: str) -> dict[str, Any] | None:
+        """Take the notice for sending (pending, failed, or a lapsed lease); the lead, or None if not ours."""
+        ...
+
+    def record_notice_sent(self, lead_id: str, *, attempts: int, message_id: str, sent_at: str) -> None:
+        """Mark a notice we are sending as sent; it leaves the retry queue."""
+        ...
+
+    def record_notice_failed(self, lead_id: str, *, attempts: int, code: str, retry_at: str | None) -> None:
+        """Mark a notice we are sending as failed, due again at `retry_at`; dead (no more retries) when None."""
+        ...
+
+    def claim_reminder(self, lead_id: str, now: str) -> dict[str, Any] | None:
+        """Take the one reminder of a lead still new; the lead, or None if reminded already or no longer new."""
+        ...
+
+    def release_reminder(self, lead_id: str) -> None:
+        """Give a claimed reminder back (it failed), so a later sweep sends it."""
+        ...
+
+    def set_status(
+        self, lead_id: str, status: Status, *, expected: Status, updated_at: str, expires_at: int | None
+    ) -> dict[str, Any]:
+        """Move a lead from `expected` to `status` (kept until `expires_at`, or for good); StatusConflict otherwise."""
+        ...
+
+    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str) -> bool:
+        """Move a spam lead back to new with its notice pending; False if the lead is not (or no longer) spam."""
+        ...
+
+    def reset_notice(self, lead_id: str, now: str) -> bool:
+        """Make a failed or dead notice due now with its attempts reset; False if it is neither."""
+        ...
+
+    def leads_due(self, now: str) -> Iterator[str]:
+        """The id of every lead whose notice is due at or before `now`."""
+        ...
+
+    def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
+        """Every new lead created at or before `cutoff`."""
+        ...
+
+    def erase(self, lead_id: str) -> None:
+        """Delete a lead and each of its guards that still names it; LeadNotFound if there is none."""
+        ...
+
+    def inserted_lead_ids(self, records: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[str]:
+        """The id of each lead a change batch inserted, from (event name, keys) pairs."""
+        ...
+
+    def leads_by_status(
+        self, status: Status, *, limit: int, after: tuple[str, str] | None = None
+    ) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+        """One page of leads with this status, newest first.
+
+        `after` is (created_at, lead_id) of the last lead already seen; returns
+        the page and the `after` for the next page, or None when there is no more.
+        """
+        ...
+
+    def leads_created_between(self, status: Status, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
+        """Every lead of this status created within [lower, upper] (ISO strings, inclusive), oldest first."""
+        ...
