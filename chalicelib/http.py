@@ -8,23 +8,20 @@ import html
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice.app import Response
 
+from chalicelib.bodies import FORM, BadRequest, read_body, sent_in_crisis
+from chalicelib.bodies import header as _header
 from chalicelib.errors import KeyReused, RateLimited, StorageUnavailable, VerificationFailed
-from chalicelib.leads import LABEL_CODES, MAX_BODY_BYTES, InvalidSubmission
+from chalicelib.leads import LABEL_CODES, InvalidSubmission
 from chalicelib.logs import log_event
-from chalicelib.screening import crisis_resources, suggests_crisis
+from chalicelib.screening import crisis_resources
 from chalicelib.service import Accepted, Deps, RequestMeta, submit_lead
 from chalicelib.settings import Settings
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
 PROBLEM = "application/problem+json"
-FORM = "application/x-www-form-urlencoded"
-CHECKBOXES = ("consent_to_contact", "consent_to_text")
-LIST_FIELDS = ("tried_treatments",)
-TRUE_WORDS = {"on", "true", "1", "yes"}
 RETRY_AFTER_UNAVAILABLE = "5"
 # Every answer: never cached (it may echo what the visitor typed), never sniffed as another type.
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -45,14 +42,6 @@ PAGE_HEADERS = {
     ),
     "Referrer-Policy": "no-referrer",
 }
-
-
-class BadRequest(Exception):
-    """A request the edge rejects before the service sees it: a status and the code of its words."""
-
-    def __init__(self, status: int, code: str, **values: Any) -> None:
-        super().__init__(code)
-        self.status, self.code, self.values = status, code, values
 
 
 class _Markup(str):
@@ -91,11 +80,6 @@ def _response(body: str, status: int, headers: dict[str, str]) -> Response:
     return Response(body=body, status_code=status, headers={**NO_STORE, **headers})
 
 
-def _header(headers: Any, name: str) -> str:
-    value = headers.get(name) if headers else None
-    return value if isinstance(value, str) else ""
-
-
 def origin_allowed(origin: str, settings: Settings) -> bool:
     """Exact match against the stage's allow-list."""
     return origin.rstrip("/") in settings.allowed_origins
@@ -130,42 +114,6 @@ def method_not_allowed(request: Any, allowed: tuple[str, ...], settings: Setting
     methods = ", ".join(allowed)
     title, detail = _problem_words(DEFAULT_LANGUAGE, "problem.method_not_allowed", methods=methods)
     return problem(405, title, detail, {**cors, "Allow": methods})
-
-
-def _form_fields(raw: bytes) -> dict[str, Any]:
-    try:
-        pairs = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=200)
-    except ValueError as exc:
-        raise BadRequest(400, "problem.form_unreadable") from exc
-    data: dict[str, Any] = {}
-    for key, values in pairs.items():
-        if key in LIST_FIELDS:
-            data[key] = values
-        elif key in CHECKBOXES:
-            data[key] = any(v.strip().lower() in TRUE_WORDS for v in values)
-        else:
-            data[key] = values[0]
-    for key in CHECKBOXES:
-        data.setdefault(key, False)
-    return data
-
-
-def read_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], bool]:
-    """Decode the body; returns (data, is_form) or raises BadRequest."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(413, "problem.too_large", kib=MAX_BODY_BYTES // 1024)
-    media = content_type.split(";")[0].strip().lower()
-    if media == FORM:
-        return _form_fields(raw), True
-    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
-        raise BadRequest(415, "problem.unsupported_media_type")
-    try:
-        data = json.loads(raw or b"")
-    except (ValueError, RecursionError) as exc:
-        raise BadRequest(400, "problem.malformed_json") from exc
-    if not isinstance(data, dict):
-        raise BadRequest(400, "problem.not_an_object")
-    return data, False
 
 
 def post_leads(request: Any, deps: Deps) -> Response:
@@ -256,27 +204,6 @@ def post_leads(request: Any, deps: Deps) -> Response:
             language=language,
         )
     return _accepted(result, is_form, settings, cors, language)
-
-
-def sent_in_crisis(request: Any) -> bool:
-    """Whether the message the visitor sent suggests a crisis, read from the raw body of a refused submission.
-
-    Only refusals ask (an accepted submission is screened once, by the service):
-    whatever went wrong, a person in crisis is answered with the crisis lines.
-    A body that cannot be read as JSON or a form is screened as it came.
-    """
-    raw = bytes(request.raw_body or b"")[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
-    said = [raw]
-    try:
-        if _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM:
-            said = parse_qs(raw, max_num_fields=200).get("message", said)
-        else:
-            data = json.loads(raw)
-            if isinstance(data, dict) and isinstance(data.get("message"), str):
-                said = [data["message"]]
-    except (ValueError, RecursionError):
-        pass  # not JSON or a form: screened as it came
-    return any(suggests_crisis(words) for words in said)
 
 
 def _failure(

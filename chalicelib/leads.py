@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
-import time
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
@@ -387,31 +384,3 @@ def _cross_field_errors(data: Any, sub: LeadSubmission | None) -> dict[str, str]
     if channel == "text" and not text_ok:
         out["consent_to_text"] = "field.consent_to_text.required"
     return out
-
-
-# ---------------------------------------------------------------------------
-# Lead ids
-# ---------------------------------------------------------------------------
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def new_lead_id(now_ms: int | None = None) -> str:
-    """A ULID: 48-bit millisecond time then 80 random bits, so ids sort by time."""
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-def is_lead_id(value: str) -> bool:
-    """True if value has the shape of a lead id (so it is safe to use as a key)."""
-    return len(value) == 26 and all(c in _CROCKFORD for c in value)
-
-
-def random_token() -> str:
-    """An unguessable token for keys that must not be predictable."""
-    return secrets.token_hex(16)

@@ -26,13 +26,13 @@ from chalicelib.errors import (
     VerificationFailed,
     WriteConflict,
 )
+from chalicelib.ids import new_lead_id
 from chalicelib.leads import (
     ANSWER_FIELDS,
     SOURCE_FIELDS,
     LeadSubmission,
     Priority,
     Status,
-    new_lead_id,
     validate_submission,
 )
 from chalicelib.logs import log_event

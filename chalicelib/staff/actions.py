@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.leads import is_lead_id
+from chalicelib.ids import is_lead_id
 
 if TYPE_CHECKING:
     from chalicelib.service import Deps

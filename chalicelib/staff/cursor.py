@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.leads import Status, is_lead_id
+from chalicelib.ids import is_lead_id
+from chalicelib.leads import Status
 
 URGENT = "urgent"  # the stream of urgent new leads, listed first when asked
 

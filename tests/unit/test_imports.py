@@ -14,6 +14,11 @@ DOMAIN_MODULES = [
     "chalicelib.ports",
     "chalicelib.errors",
     "chalicelib.memory",
+    "chalicelib.ids",
+    "chalicelib.staff.actions",
+    "chalicelib.staff.read",
+    "chalicelib.staff.export",
+    "chalicelib.staff.stats",
 ]
 
 

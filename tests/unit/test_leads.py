@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.leads import InvalidSubmission, LeadSubmission, is_lead_id, new_lead_id, validate_submission
+from chalicelib.ids import is_lead_id, new_lead_id
+from chalicelib.leads import InvalidSubmission, LeadSubmission, validate_submission
 
 BASE: dict[str, Any] = {
     "first_name": "Avery",
