@@ -198,7 +198,9 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
         log_event("lead_rejected", outcome="rate_limited", retry_after=conflict.retry_after)
         raise RateLimited(conflict.retry_after) from None
     except WriteConflict as conflict:
-        return _resolve_conflict(conflict, fingerprint, idem_key, dup_key, deps)
+        earlier = _resolve_conflict(conflict, fingerprint, idem_key, dup_key, deps, lead_id)
+        if earlier is not None:
+            return earlier
 
     if lead["status"] == Status.SPAM:
         log_event("lead_received", lead_id=lead_id, outcome="spam", reasons=reasons, metrics={"LeadsSpam": 1})
@@ -239,8 +241,14 @@ def _conflict_kind(conflict: WriteConflict) -> str:
 
 
 def _resolve_conflict(
-    conflict: WriteConflict, fingerprint: str, idem_key: str | None, dup_key: str, deps: Deps
-) -> Accepted:
+    conflict: WriteConflict, fingerprint: str, idem_key: str | None, dup_key: str, deps: Deps, lead_id: str
+) -> Accepted | None:
+    """The earlier answer a conflict stands for; None when the guard names `lead_id` itself.
+
+    That happens when this request's write landed, its answer was lost, and
+    botocore's retry of the same request met the guard it had just written:
+    the visitor is answered as a new lead, not a replay.
+    """
     if isinstance(conflict, GuardHeld):
         kind, first = conflict.kind, conflict.first
     elif isinstance(conflict, LeadExists):
@@ -256,6 +264,8 @@ def _resolve_conflict(
     if kind is GuardKind.IDEMPOTENCY and first.fingerprint != fingerprint:
         log_event("lead_rejected", outcome="key_reused", lead_id=first.lead_id)
         raise KeyReused()
+    if first.lead_id == lead_id:
+        return None
     log_event("lead_replayed", lead_id=first.lead_id, kind=kind.value)
     return Accepted(json.loads(first.response), replayed=True, text=first.response)
 

@@ -137,5 +137,7 @@ def test_one_lost_answer_retried_by_the_client_is_the_stored_lead_not_a_second_o
     assert answer.status_code == 201
     [stored] = leads(aws.table)
     assert answer.json_body["lead_id"] == stored["lead_id"]
+    # AND it is their first answer, not a replay: this request's own write landed
+    assert "Idempotent-Replayed" not in answer.headers
     drain(client, aws)
     assert noticed(aws) == {stored["lead_id"]: 1}
