@@ -268,3 +268,35 @@ def test_case_and_invisible_characters_never_change_the_answer(text: str, data: 
     position = data.draw(st.integers(min_value=0, max_value=len(text)))
     hidden = text[:position] + data.draw(INVISIBLE) + text[position:]
     assert suggests_crisis(text.upper()) == suggests_crisis(text) == suggests_crisis(hidden)
+
+
+def test_the_exported_patterns_are_those_of_the_lists_as_they_are() -> None:
+    # The cold start loads the exported patterns; they must be the reviewed lists' own.
+    from scripts import export_screening
+
+    committed = screening._COMPILED_FILE.read_text(encoding="utf-8")
+    assert committed == export_screening.compiled(), "run: python -m scripts.export_screening"
+
+
+def test_a_list_edited_after_the_export_is_read_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN an export that no longer matches the lists (a reviewer's edit, not yet exported)
+    monkeypatch.setattr(screening, "phrase_sources", lambda: ("stale", [("crisis_phrases.txt", "fresh made up words")]))
+    screening._crisis_index.cache_clear()
+    try:
+        # THEN the edited list decides, not the stale export
+        assert screening.suggests_crisis("some fresh made up words here")
+        assert not screening.suggests_crisis("I want to kill myself")
+    finally:
+        screening._crisis_index.cache_clear()
+
+
+def test_the_exported_patterns_answer_every_labelled_message_as_the_lists_do() -> None:
+    import json
+    from pathlib import Path
+
+    from_lists = screening._Index(screening.read_lists(screening.phrase_sources()[1]))
+    exported = screening._crisis_index()
+    for path in sorted((Path(__file__).parents[1] / "data").glob("crisis_messages_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            folded = screening.normalise(json.loads(line)["text"])
+            assert exported.search(folded) == from_lists.search(folded), line
