@@ -20,6 +20,8 @@ _WORD = r"[a-z0-9]+\*?"
 
 # A phrase's first words: (word, True if it is a prefix such as "suicid*").
 _Firsts = set[tuple[str, bool]]
+# One line of a list: its line number, regex source, first words, and the words every match contains.
+Phrase = tuple[int, str, _Firsts, set[str]]
 
 
 class _PhraseError(ValueError):
@@ -33,21 +35,23 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
 
-    def parse(self) -> tuple[str, _Firsts]:
-        pattern, firsts, nullable, ends_with_word = self.sequence(started=False)
+    def parse(self) -> tuple[str, _Firsts, set[str]]:
+        """The line's regex, its first words, and the words every match contains."""
+        pattern, firsts, nullable, ends_with_word, required = self.sequence(started=False)
         if self.pos != len(self.tokens):
             raise _PhraseError(f"unexpected {self.tokens[self.pos]!r}")
         if nullable or not ends_with_word:
             raise _PhraseError("a phrase must start and end with a word")
-        return pattern, firsts
+        return pattern, firsts, required
 
-    def sequence(self, started: bool) -> tuple[str, _Firsts, bool, bool]:
-        """Pattern, first words, whether it may match nothing, whether it ends with a word."""
+    def sequence(self, started: bool) -> tuple[str, _Firsts, bool, bool, set[str]]:
+        """Pattern, first words, whether it may match nothing, whether it ends with a word, words it requires."""
         # `started`: a word precedes, so each word carries its own separator.
         out = ""
         firsts: _Firsts = set()
         nullable = True
         ends_with_word = False
+        required: set[str] = set()
         while self.pos < len(self.tokens) and self.tokens[self.pos] not in (")", "|"):
             part = self.next()
             if part == "...":
@@ -63,7 +67,7 @@ class _Parser:
                 nullable = False  # matches no text, but is not optional
             elif part == "!":
                 if started:
-                    pattern, _, optional = self.item(started=True)
+                    pattern, _, optional, _ = self.item(started=True)
                     if optional:
                         raise _PhraseError("an optional group cannot follow !")
                     out += rf"(?!{pattern}(?!\w))"
@@ -71,7 +75,7 @@ class _Parser:
                     out += "".join(rf"(?<!{re.escape(w)}\s)" for w in self.literals())
             else:
                 self.pos -= 1
-                pattern, item_firsts, optional = self.item(started)
+                pattern, item_firsts, optional, item_required = self.item(started)
                 if nullable:
                     firsts |= item_firsts
                 if optional and not started:
@@ -80,10 +84,11 @@ class _Parser:
                     out += rf"{pattern}?"
                 else:
                     out += pattern
+                    required |= item_required
                     started = True
                     nullable = False
                     ends_with_word = True
-        return out, firsts, nullable, ends_with_word
+        return out, firsts, nullable, ends_with_word, required
 
     def next(self) -> str:
         if self.pos >= len(self.tokens):
@@ -91,7 +96,7 @@ class _Parser:
         self.pos += 1
         return self.tokens[self.pos - 1]
 
-    def item(self, started: bool) -> tuple[str, _Firsts, bool]:
+    def item(self, started: bool) -> tuple[str, _Firsts, bool, set[str]]:
         """One word or group: its pattern (with its separator if `started`), first words, whether it may be empty."""
         part = self.next()
         if part == "(":
@@ -106,7 +111,9 @@ class _Parser:
                 raise _PhraseError("an empty group")
             firsts = set().union(*(a[1] for a in present))
             optional = len(present) < len(alternatives) or any(a[2] for a in present)
-            return "(?:" + "|".join(a[0] for a in present) + ")", firsts, optional
+            # A group requires only the words every one of its alternatives requires.
+            required: set[str] = set() if optional else set.intersection(*(a[4] for a in present))
+            return "(?:" + "|".join(a[0] for a in present) + ")", firsts, optional, required
         if part in (")", "|", "!", "...", "<end>"):
             raise _PhraseError(f"unexpected {part!r}")
         if not _rx(_WORD).fullmatch(part):
@@ -115,7 +122,8 @@ class _Parser:
         if prefix and len(stem) < 3:
             raise _PhraseError(f"a word ending in * needs at least three letters before it: {part!r}")
         pattern = (_SEP if started else "") + re.escape(stem) + (r"\w*" if prefix else "")
-        return pattern, {(stem, prefix)}, False
+        # A whole word of the folded message; a prefix ("suicid*") is not required as a word.
+        return pattern, {(stem, prefix)}, False, set() if prefix else {stem}
 
     def literals(self) -> list[str]:
         # "!(a|b c) word": not preceded by these; plain words only (a lookbehind has a fixed width).
@@ -128,10 +136,10 @@ class _Parser:
         return phrases
 
 
-def phrase_lines(source: str, name: str = "crisis_phrases.txt") -> list[tuple[int, str, _Firsts]]:
+def phrase_lines(source: str, name: str = "crisis_phrases.txt") -> list[Phrase]:
     # Named groups belong to the file that defines them.
     macros: dict[str, str] = {}
-    phrases: list[tuple[int, str, _Firsts]] = []
+    phrases: list[Phrase] = []
     for number, raw in enumerate(source.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -145,10 +153,10 @@ def phrase_lines(source: str, name: str = "crisis_phrases.txt") -> list[tuple[in
             if definition:
                 macros[definition.group(1)] = definition.group(2)
                 continue
-            pattern, firsts = _Parser(_rx(_PHRASE_PART).findall(line)).parse()
+            pattern, firsts, required = _Parser(_rx(_PHRASE_PART).findall(line)).parse()
         except _PhraseError as exc:
             raise ValueError(f"{name} line {number}: {exc}: {raw.strip()}") from None
-        phrases.append((number, pattern, firsts))
+        phrases.append((number, pattern, firsts, required))
     return phrases
 
 

@@ -171,12 +171,13 @@ _Firsts = set[tuple[str, bool]]
 
 
 class _Phrase:
-    """One line of the list, compiled the first time a message holds one of its first words."""
+    """One line of the list, compiled the first time a message holds its first word and every word it requires."""
 
-    __slots__ = ("_compiled", "pattern")
+    __slots__ = ("_compiled", "pattern", "required")
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, required: frozenset[str]) -> None:
         self.pattern = pattern
+        self.required = required
         self._compiled: re.Pattern[str] | None = None
 
     def match(self, folded: str, pos: int) -> bool:
@@ -188,12 +189,14 @@ class _Phrase:
 class _Index:
     """The phrases, found by their first word so that each word of a message tries only its own."""
 
-    def __init__(self, phrases: list[tuple[int, str, _Firsts]]) -> None:
+    def __init__(self, phrases: list[tuple[int, str, _Firsts, set[str]]], prefilter: bool = True) -> None:
         self.by_word: dict[str, list[_Phrase]] = {}
         # Prefixes ("suicid*") are found by their first three letters.
         self.by_start: dict[str, list[tuple[str, _Phrase]]] = {}
-        for _, pattern, firsts in phrases:
-            phrase = _Phrase(pattern)
+        # `prefilter`: a phrase is tried only when the message holds every word it
+        # requires, so an ordinary message compiles few patterns. (Off in a test, as the reference.)
+        for _, pattern, firsts, required in phrases:
+            phrase = _Phrase(pattern, frozenset(required) if prefilter else frozenset())
             for word, prefix in firsts:
                 if prefix:
                     self.by_start.setdefault(word[:3], []).append((word, phrase))
@@ -203,12 +206,14 @@ class _Index:
     def search(self, folded: str) -> bool:
         pos = 0
         by_word, by_start = self.by_word, self.by_start
-        for word in folded.split(" "):
+        tokens = folded.split(" ")
+        present = frozenset(tokens)
+        for word in tokens:
             for phrase in by_word.get(word, ()):
-                if phrase.match(folded, pos):
+                if phrase.required <= present and phrase.match(folded, pos):
                     return True
             for prefix, phrase in by_start.get(word[:3], ()):
-                if word.startswith(prefix) and phrase.match(folded, pos):
+                if word.startswith(prefix) and phrase.required <= present and phrase.match(folded, pos):
                     return True
             pos += len(word) + 1
         return False
@@ -241,11 +246,11 @@ def phrase_sources() -> tuple[str, list[tuple[str, str]]]:
     return digest, texts
 
 
-def read_lists(texts: list[tuple[str, str]]) -> list[tuple[int, str, _Firsts]]:
+def read_lists(texts: list[tuple[str, str]]) -> list[tuple[int, str, _Firsts, set[str]]]:
     """Every phrase of the lists as (line number, regex source, first words)."""
     from chalicelib.phrases import phrase_lines
 
-    lines: list[tuple[int, str, _Firsts]] = []
+    lines: list[tuple[int, str, _Firsts, set[str]]] = []
     for name, body in texts:
         lines += phrase_lines(body, name)
     return lines
@@ -261,7 +266,12 @@ def _crisis_index() -> _Index:
     except (OSError, ValueError):
         compiled = {}
     if compiled.get("sources") == digest:
-        return _Index([(0, pattern, {(w, bool(p)) for w, p in firsts}) for pattern, firsts in compiled["phrases"]])
+        return _Index(
+            [
+                (0, pattern, {(w, bool(p)) for w, p in firsts}, set(required))
+                for pattern, firsts, required in compiled["phrases"]
+            ]
+        )
     return _Index(read_lists(texts))
 
 
