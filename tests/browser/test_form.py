@@ -534,6 +534,46 @@ def test_the_crisis_heading_is_on_screen_and_focused_at_every_width(
         assert border == "rgb(36, 69, 122)"
 
 
+def send_crisis_message_to_a_refusing_api(
+    page: Any, stack: LocalStack, status: int, body: dict[str, Any], extra: dict[str, str]
+) -> None:
+    """Fill in a crisis message and send it to an API that answers `status` with `body`; wait for the crisis lines."""
+    cors = {
+        "Access-Control-Allow-Origin": stack.web_origin,
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+        "Vary": "Origin",
+    }
+
+    def refuse(route: Any) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+        else:
+            headers = {**cors, **extra, "Content-Type": "application/problem+json"}
+            route.fulfill(status=status, headers=headers, body=json.dumps(body))
+
+    page.route(stack.api + "/leads", refuse)
+    page.goto(stack.web_origin)
+    fill(
+        page,
+        first_name="Robin",
+        email=unique_email(f"robin{status}"),
+        preferred_contact="email",
+        message=CRISIS_MESSAGE,
+        consent_to_contact=True,
+    )
+    wait_like_a_person(page)
+    page.click(f"{FORM} button[type=submit]")
+    page.locator(f"{FORM} #ns-crisis-title").wait_for()
+
+
+def assert_crisis_heading_focused_and_on_screen(page: Any) -> None:
+    """The crisis heading has focus and is on screen, with tap-to-call right under it."""
+    assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
+    assert page.evaluate(ON_SCREEN, "#ns-crisis-title")
+    assert page.evaluate(ON_SCREEN, '.ns-crisis a[href="tel:988"]')
+
+
 @pytest.mark.parametrize(("width", "height"), [WIDTHS[0], WIDTHS[2]], ids=["320px", "1280px"])
 def test_a_429_with_crisis_resources_shows_them_on_screen_and_keeps_the_form(
     browser: Any, stack: LocalStack, width: int, height: int
@@ -548,44 +588,11 @@ def test_a_429_with_crisis_resources_shows_them_on_screen_and_keeps_the_form(
         "detail": "Too many submissions from this network. Please try again later, or call the clinic.",
         "crisis_resources": CRISIS_RESOURCES,
     }
-    cors = {
-        "Access-Control-Allow-Origin": stack.web_origin,
-        "Access-Control-Allow-Methods": "POST",
-        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
-        "Vary": "Origin",
-    }
-
-    def over_limit(route: Any) -> None:
-        if route.request.method == "OPTIONS":
-            route.fulfill(status=204, headers=cors)
-        else:
-            route.fulfill(
-                status=429,
-                headers={**cors, "Retry-After": "300", "Content-Type": "application/problem+json"},
-                body=json.dumps(body),
-            )
-
+    # WHEN a visitor sends a crisis message
     with new_page(browser, **screen(width, height)) as page:
-        page.route(stack.api + "/leads", over_limit)
-        page.goto(stack.web_origin)
-        fill(
-            page,
-            first_name="Robin",
-            email=unique_email("robin429"),
-            preferred_contact="email",
-            message=CRISIS_MESSAGE,
-            consent_to_contact=True,
-        )
-        wait_like_a_person(page)
-
-        # WHEN they send it
-        page.click(f"{FORM} button[type=submit]")
-        page.locator(f"{FORM} #ns-crisis-title").wait_for()
-
-        # THEN the crisis heading is focused and on screen, with tap-to-call right under it
-        assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
-        assert page.evaluate(ON_SCREEN, "#ns-crisis-title")
-        assert page.evaluate(ON_SCREEN, '.ns-crisis a[href="tel:988"]')
+        send_crisis_message_to_a_refusing_api(page, stack, 429, body, {"Retry-After": "300"})
+        # THEN the crisis heading is focused and on screen
+        assert_crisis_heading_focused_and_on_screen(page)
         # AND the refusal is explained and what they typed is still there
         assert "Too many submissions" in page.locator(f"{FORM} .ns-problem").inner_text()
         assert page.input_value(f'{FORM} [name="message"]') == CRISIS_MESSAGE
@@ -606,42 +613,11 @@ def test_a_422_with_crisis_resources_shows_the_lines_first_and_the_field_to_fix(
         "errors": [{"field": "phone", "message": "Please enter a valid phone number, including the area code."}],
         "crisis_resources": crisis_resources("en"),
     }
-    cors = {
-        "Access-Control-Allow-Origin": stack.web_origin,
-        "Access-Control-Allow-Methods": "POST",
-        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
-        "Vary": "Origin",
-    }
-
-    def refused(route: Any) -> None:
-        if route.request.method == "OPTIONS":
-            route.fulfill(status=204, headers=cors)
-        else:
-            route.fulfill(
-                status=422, headers={**cors, "Content-Type": "application/problem+json"}, body=json.dumps(body)
-            )
-
+    # WHEN a visitor sends a crisis message
     with new_page(browser, **screen(width, height)) as page:
-        page.route(stack.api + "/leads", refused)
-        page.goto(stack.web_origin)
-        fill(
-            page,
-            first_name="Robin",
-            email=unique_email("robin422"),
-            preferred_contact="email",
-            message=CRISIS_MESSAGE,
-            consent_to_contact=True,
-        )
-        wait_like_a_person(page)
-
-        # WHEN they send it
-        page.click(f"{FORM} button[type=submit]")
-        page.locator(f"{FORM} #ns-crisis-title").wait_for()
-
-        # THEN the crisis heading is focused and on screen, with tap-to-call right under it
-        assert page.evaluate("document.activeElement.id") == "ns-crisis-title"
-        assert page.evaluate(ON_SCREEN, "#ns-crisis-title")
-        assert page.evaluate(ON_SCREEN, '.ns-crisis a[href="tel:988"]')
+        send_crisis_message_to_a_refusing_api(page, stack, 422, body, {})
+        # THEN the crisis heading is focused and on screen
+        assert_crisis_heading_focused_and_on_screen(page)
         # AND the field to fix is still named, and what they typed is kept
         assert "valid phone number" in page.locator(f"{FORM} .ns-alert").inner_text()
         assert page.input_value(f'{FORM} [name="message"]') == CRISIS_MESSAGE
