@@ -23,12 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.screening import suggests_crisis
+from tests.unit.labelled_sets import assert_meets_the_bar
 
 LABELLED = Path(__file__).resolve().parent.parent / "data" / "crisis_messages_en.jsonl"
 BLIND = LABELLED.with_name("crisis_messages_en_blind.jsonl")
-MIN_RECALL = 0.95
-MAX_FALSE_POSITIVE_RATE = 0.05
 
 
 def _load(path: Path = LABELLED) -> list[dict[str, str]]:
@@ -57,26 +55,7 @@ def test_the_blind_set_is_big_enough_and_well_formed() -> None:
 @pytest.mark.parametrize("path", [LABELLED, BLIND], ids=["labelled", "blind"])
 def test_crisis_screening_recall_and_false_positive_rate_on_the_labelled_set(path: Path) -> None:
     rows = _load(path)
-    crisis = [row for row in rows if row["label"] == "crisis"]
-    ordinary = [row for row in rows if row["label"] == "ordinary"]
-    missed = [row for row in crisis if not suggests_crisis(row["text"])]
-    false_alarms = [row for row in ordinary if suggests_crisis(row["text"])]
-    recall = 1 - len(missed) / len(crisis)
-    fp_rate = len(false_alarms) / len(ordinary)
-
-    by_category = Counter(row["category"] for row in missed)
-    figures = (
-        f"recall {recall:.1%} ({len(crisis) - len(missed)}/{len(crisis)} crisis messages recognised), "
-        f"false positives {fp_rate:.1%} ({len(false_alarms)}/{len(ordinary)} ordinary messages flagged); "
-        f"missed by category {dict(by_category)}"
-    )
-    print("\n" + figures)
-    for row in missed:
-        print(f"  missed [{row['category']}]: {row['text']}")
-    for row in false_alarms:
-        print(f"  false alarm [{row['category']}]: {row['text']}")
-
-    assert recall >= MIN_RECALL and fp_rate <= MAX_FALSE_POSITIVE_RATE, figures
+    assert_meets_the_bar(rows)
 
 
 @pytest.mark.parametrize("path", [LABELLED, BLIND], ids=["labelled", "blind"])
