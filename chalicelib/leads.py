@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chalicelib.emails import normalized
 from chalicelib.text import clean_block, clean_line, has_visible_letter
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
@@ -156,14 +157,9 @@ class LeadSubmission(BaseModel):
     def _valid_email(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        # Imported here: the notice and sweeper functions load this module too,
-        # and never validate an address or a number.
-        from email_validator import EmailNotValidError, validate_email
-
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise ValueError("invalid email") from None
+        # email_validator is imported on the first address: the notice and
+        # sweeper functions load this module too, and never validate one.
+        return normalized(value)
 
     @field_validator("phone")
     @classmethod
