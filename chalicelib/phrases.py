@@ -20,8 +20,12 @@ _WORD = r"[a-z0-9]+\*?"
 
 # A phrase's first words: (word, True if it is a prefix such as "suicid*").
 _Firsts = set[tuple[str, bool]]
-# One line of a list: its line number, regex source, first words, and the words every match contains.
-Phrase = tuple[int, str, _Firsts, set[str]]
+# What every match of a phrase contains: for each of these sets of words, at
+# least one of them as a whole word of the folded message ({"kill"} alone: the
+# word itself; {"myself", "himself", ...}: one of them).
+Clauses = set[frozenset[str]]
+# One line of a list: its line number, regex source, first words, and what every match contains.
+Phrase = tuple[int, str, _Firsts, Clauses]
 
 
 class _PhraseError(ValueError):
@@ -35,8 +39,8 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
 
-    def parse(self) -> tuple[str, _Firsts, set[str]]:
-        """The line's regex, its first words, and the words every match contains."""
+    def parse(self) -> tuple[str, _Firsts, Clauses]:
+        """The line's regex, its first words, and the words every match contains (see Clauses)."""
         pattern, firsts, nullable, ends_with_word, required = self.sequence(started=False)
         if self.pos != len(self.tokens):
             raise _PhraseError(f"unexpected {self.tokens[self.pos]!r}")
@@ -44,14 +48,14 @@ class _Parser:
             raise _PhraseError("a phrase must start and end with a word")
         return pattern, firsts, required
 
-    def sequence(self, started: bool) -> tuple[str, _Firsts, bool, bool, set[str]]:
-        """Pattern, first words, whether it may match nothing, whether it ends with a word, words it requires."""
+    def sequence(self, started: bool) -> tuple[str, _Firsts, bool, bool, Clauses]:
+        """Pattern, first words, whether it may match nothing, whether it ends with a word, what it requires."""
         # `started`: a word precedes, so each word carries its own separator.
         out = ""
         firsts: _Firsts = set()
         nullable = True
         ends_with_word = False
-        required: set[str] = set()
+        required: Clauses = set()
         while self.pos < len(self.tokens) and self.tokens[self.pos] not in (")", "|"):
             part = self.next()
             if part == "...":
@@ -88,7 +92,7 @@ class _Parser:
                     started = True
                     nullable = False
                     ends_with_word = True
-        return out, firsts, nullable, ends_with_word, required
+        return out, firsts, nullable, ends_with_word, _weakest_dropped(required)
 
     def next(self) -> str:
         if self.pos >= len(self.tokens):
@@ -96,7 +100,7 @@ class _Parser:
         self.pos += 1
         return self.tokens[self.pos - 1]
 
-    def item(self, started: bool) -> tuple[str, _Firsts, bool, set[str]]:
+    def item(self, started: bool) -> tuple[str, _Firsts, bool, Clauses]:
         """One word or group: its pattern (with its separator if `started`), first words, whether it may be empty."""
         part = self.next()
         if part == "(":
@@ -111,8 +115,7 @@ class _Parser:
                 raise _PhraseError("an empty group")
             firsts = set().union(*(a[1] for a in present))
             optional = len(present) < len(alternatives) or any(a[2] for a in present)
-            # A group requires only the words every one of its alternatives requires.
-            required: set[str] = set() if optional else set.intersection(*(a[4] for a in present))
+            required = set() if optional else _either([a[4] for a in present])
             return "(?:" + "|".join(a[0] for a in present) + ")", firsts, optional, required
         if part in (")", "|", "!", "...", "<end>"):
             raise _PhraseError(f"unexpected {part!r}")
@@ -123,7 +126,7 @@ class _Parser:
             raise _PhraseError(f"a word ending in * needs at least three letters before it: {part!r}")
         pattern = (_SEP if started else "") + re.escape(stem) + (r"\w*" if prefix else "")
         # A whole word of the folded message; a prefix ("suicid*") is not required as a word.
-        return pattern, {(stem, prefix)}, False, set() if prefix else {stem}
+        return pattern, {(stem, prefix)}, False, set() if prefix else {frozenset({stem})}
 
     def literals(self) -> list[str]:
         # "!(a|b c) word": not preceded by these; plain words only (a lookbehind has a fixed width).
@@ -134,6 +137,25 @@ class _Parser:
         if any(not re.fullmatch(r"[a-z0-9]+(?: [a-z0-9]+)*", p) for p in phrases):
             raise _PhraseError("only plain words may follow a leading !")
         return phrases
+
+
+def _either(alternatives: list[Clauses]) -> Clauses:
+    """What a match of any one of the alternatives contains, for sure.
+
+    Each clause all the alternatives share; and one more clause made of one
+    clause of each alternative (its smallest): whichever alternative matched,
+    the message holds a word of the clause that alternative gave. An
+    alternative that requires nothing makes the group require only the shared.
+    """
+    shared = set.intersection(*alternatives)
+    if all(alternatives):
+        shared.add(frozenset().union(*(min(a, key=lambda c: (len(c), sorted(c))) for a in alternatives)))
+    return _weakest_dropped(shared)
+
+
+def _weakest_dropped(clauses: Clauses) -> Clauses:
+    """Without a clause that another, smaller one implies ({"a", "b"} when {"a"} is required)."""
+    return {c for c in clauses if not any(other < c for other in clauses)}
 
 
 def phrase_lines(source: str, name: str = "crisis_phrases.txt") -> list[Phrase]:

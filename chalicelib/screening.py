@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.leads import LeadSubmission
 from chalicelib.words import DEFAULT_LANGUAGE, text
+
+if TYPE_CHECKING:
+    from chalicelib.phrases import Phrase
 
 # Each line's words (`.name`, `.how`) are in the catalogue; its tap-to-call and
 # tap-to-text links are the same in every language.
@@ -167,18 +171,27 @@ def _fold_confusables(text: str) -> str:
 
 # --- The phrase list -------------------------------------------------------
 
-_Firsts = set[tuple[str, bool]]
+_Firsts = Iterable[tuple[str, bool]]
+# For each of these sets of words, every match holds at least one (chalicelib/phrases.py, Clauses).
+_Clauses = Iterable[Iterable[str]]
 
 
 class _Phrase:
-    """One line of the list, compiled the first time a message holds its first word and every word it requires."""
+    """One line of the list, compiled the first time a message holds its first word and the words it requires."""
 
-    __slots__ = ("_compiled", "pattern", "required")
+    __slots__ = ("_compiled", "any_of", "pattern", "required")
 
-    def __init__(self, pattern: str, required: frozenset[str]) -> None:
+    def __init__(self, pattern: str, clauses: _Clauses) -> None:
         self.pattern = pattern
-        self.required = required
+        sets = [frozenset(c) for c in clauses]
+        # Words required outright, and sets of words at least one of which is.
+        self.required = frozenset(w for c in sets if len(c) == 1 for w in c)
+        self.any_of = tuple(c for c in sets if len(c) > 1)
         self._compiled: re.Pattern[str] | None = None
+
+    def possible(self, present: frozenset[str]) -> bool:
+        """Whether a message of these words can match: it holds every word the phrase requires."""
+        return self.required <= present and all(not c.isdisjoint(present) for c in self.any_of)
 
     def match(self, folded: str, pos: int) -> bool:
         if self._compiled is None:
@@ -189,14 +202,14 @@ class _Phrase:
 class _Index:
     """The phrases, found by their first word so that each word of a message tries only its own."""
 
-    def __init__(self, phrases: list[tuple[int, str, _Firsts, set[str]]], prefilter: bool = True) -> None:
+    def __init__(self, phrases: Iterable[tuple[int, str, _Firsts, _Clauses]], prefilter: bool = True) -> None:
         self.by_word: dict[str, list[_Phrase]] = {}
         # Prefixes ("suicid*") are found by their first three letters.
         self.by_start: dict[str, list[tuple[str, _Phrase]]] = {}
-        # `prefilter`: a phrase is tried only when the message holds every word it
+        # `prefilter`: a phrase is tried only when the message holds the words it
         # requires, so an ordinary message compiles few patterns. (Off in a test, as the reference.)
         for _, pattern, firsts, required in phrases:
-            phrase = _Phrase(pattern, frozenset(required) if prefilter else frozenset())
+            phrase = _Phrase(pattern, required if prefilter else ())
             for word, prefix in firsts:
                 if prefix:
                     self.by_start.setdefault(word[:3], []).append((word, phrase))
@@ -210,10 +223,10 @@ class _Index:
         present = frozenset(tokens)
         for word in tokens:
             for phrase in by_word.get(word, ()):
-                if phrase.required <= present and phrase.match(folded, pos):
+                if phrase.possible(present) and phrase.match(folded, pos):
                     return True
             for prefix, phrase in by_start.get(word[:3], ()):
-                if word.startswith(prefix) and phrase.required <= present and phrase.match(folded, pos):
+                if word.startswith(prefix) and phrase.possible(present) and phrase.match(folded, pos):
                     return True
             pos += len(word) + 1
         return False
@@ -246,11 +259,11 @@ def phrase_sources() -> tuple[str, list[tuple[str, str]]]:
     return digest, texts
 
 
-def read_lists(texts: list[tuple[str, str]]) -> list[tuple[int, str, _Firsts, set[str]]]:
-    """Every phrase of the lists as (line number, regex source, first words)."""
+def read_lists(texts: list[tuple[str, str]]) -> list[Phrase]:
+    """Every phrase of the lists as (line number, regex source, first words, what every match contains)."""
     from chalicelib.phrases import phrase_lines
 
-    lines: list[tuple[int, str, _Firsts, set[str]]] = []
+    lines: list[Phrase] = []
     for name, body in texts:
         lines += phrase_lines(body, name)
     return lines
@@ -266,12 +279,7 @@ def _crisis_index() -> _Index:
     except (OSError, ValueError):
         compiled = {}
     if compiled.get("sources") == digest:
-        return _Index(
-            [
-                (0, pattern, {(w, bool(p)) for w, p in firsts}, set(required))
-                for pattern, firsts, required in compiled["phrases"]
-            ]
-        )
+        return _Index((0, pattern, firsts, required) for pattern, firsts, required in compiled["phrases"])
     return _Index(read_lists(texts))
 
 

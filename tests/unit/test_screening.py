@@ -301,3 +301,41 @@ def test_the_exported_patterns_answer_every_labelled_message_as_the_lists_do() -
         for line in path.read_text(encoding="utf-8").splitlines():
             folded = screening.normalise(json.loads(line)["text"])
             assert exported.search(folded) == from_lists.search(folded), line
+
+
+def test_a_phrase_is_tried_only_when_the_message_holds_a_word_of_each_part_it_requires() -> None:
+    from chalicelib.phrases import phrase_lines
+
+    # GIVEN a line whose first words are common ("off" reads "of") and whose second part is one of several words
+    [(_, _, _, clauses)] = phrase_lines("(off|hang) (myself|my self) !(up)")
+    # THEN every match holds "of" or "hang", and "myself" or "my" (the smallest part of "my self")
+    assert clauses == {frozenset({"of", "hang"}), frozenset({"myself", "my"})}
+    # and an optional part, or a word ending in *, requires nothing
+    assert phrase_lines("(really|) kill suicid*")[0][3] == {frozenset({"kil"})}
+    index = screening._Index([(0, "hang(?:\\smyself)", {("hang", False)}, clauses)])
+    # WHEN a message holds the first word but none of the second part THEN the pattern is not even compiled
+    assert not index.search("the pictures hang on the wall")
+    assert all(p._compiled is None for p in index.by_word["hang"])
+    # and a message with both is found
+    assert index.search("i will hang myself")
+
+
+def test_no_phrase_that_matches_a_labelled_message_is_skipped_by_the_prefilter() -> None:
+    import json
+
+    # Every phrase whose pattern matches a labelled message must pass the word check for that message:
+    # the check only spares compiling patterns that cannot match.
+    phrases = screening.read_lists(screening.phrase_sources()[1])
+    compiled = [(screening._Phrase(pattern, clauses), firsts) for _, pattern, firsts, clauses in phrases]
+    matched = 0
+    for path in sorted((Path(__file__).parents[1] / "data").glob("crisis_messages_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            folded = screening.normalise(json.loads(line)["text"])
+            tokens = folded.split(" ")
+            present = frozenset(tokens)
+            starts = [sum(len(t) + 1 for t in tokens[:i]) for i in range(len(tokens))]
+            for phrase, _ in compiled:
+                if any(phrase.match(folded, pos) for pos in starts):
+                    matched += 1
+                    assert phrase.possible(present), (phrase.pattern[:80], line)
+    assert matched > 300  # the labelled crisis messages do match phrases
