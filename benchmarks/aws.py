@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 ORIGIN = "https://clinic.example"
+# The staff API's first request (benchmarks.cold's operation for it).
+STAFF_ME = "staff_me"
 
 # Same shape as a real visitor's submission (see tests/conftest.py VALID).
 LEAD_BODY = {
@@ -110,6 +112,24 @@ def api_event(body: str, idempotency_key: str = "6f1c2d9e-bench") -> dict[str, A
     }
 
 
+def staff_event(token: str) -> dict[str, Any]:
+    """`GET /staff/me` with a staff member's ID token, as API Gateway hands it to the staff API's function."""
+    event = api_event("")
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = "GET"
+    event["resource"] = event["path"] = event["requestContext"]["resourcePath"] = "/staff/me"
+    event["requestContext"]["path"] = "/api/staff/me"
+    event["body"] = None
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {token}",
+        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "Origin": ORIGIN,
+    }
+    event["headers"] = headers
+    event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    return event
+
+
 def preflight_event() -> dict[str, Any]:
     """The browser's CORS preflight (`OPTIONS /leads`) before the snippet's POST."""
     event = api_event("")
@@ -188,6 +208,42 @@ class StubbedAWS:
             return client
 
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+    def install_when_imported(self) -> None:
+        """`install()` now if botocore is loaded, else as soon as the app imports it (never at all if it does not).
+
+        For a function whose request path needs no AWS (the staff API's `GET
+        /staff/me`): importing botocore for the stubs would add to its cold
+        start what it never pays on Lambda.
+        """
+        import sys
+
+        if "botocore.session" in sys.modules:
+            self.install()
+            return
+        owner = self
+
+        class AfterBotocore:
+            """A finder that only watches: once botocore.session has loaded, the stubs go in."""
+
+            def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+                if name != "botocore.session":
+                    return None
+                sys.meta_path.remove(self)
+                import importlib.util
+
+                spec = importlib.util.find_spec(name)
+                if spec is not None and spec.loader is not None:
+                    loader, run = spec.loader, spec.loader.exec_module
+
+                    def exec_module(module: Any) -> None:
+                        run(module)
+                        owner.install()
+
+                    loader.exec_module = exec_module  # type: ignore[method-assign]
+                return spec
+
+        sys.meta_path.insert(0, AfterBotocore())
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}.{model.name}"] += 1

@@ -1,9 +1,11 @@
-"""One cold start, in a fresh interpreter: import an app and serve its first POST /leads.
+"""One cold start, in a fresh interpreter: import an app and serve its first request.
 
-Run by benchmarks.run as `python -m benchmarks.cold APP_DIR OPERATION`. The
-clock starts before the app is imported and stops when the handler returns;
-AWS is answered by botocore's Stubber (the client itself is created for real,
-the way the app creates it). Prints one JSON object on stdout.
+Run by benchmarks.run as `python -m benchmarks.cold APP_DIR OPERATION`: the
+first `POST /leads`, whose DynamoDB call is OPERATION, or with OPERATION
+`staff_me` the staff API's first `GET /staff/me`. The clock starts before the
+app is imported and stops when the handler returns; AWS is answered by
+botocore's Stubber (the client itself is created for real, the way the app
+creates it). Prints one JSON object on stdout.
 """
 
 import sys
@@ -24,12 +26,19 @@ def main() -> None:
 
     import os
 
-    from benchmarks.aws import LambdaContext, StubbedAWS, api_event, lead_body
+    from benchmarks.aws import STAFF_ME, LambdaContext, StubbedAWS, api_event, lead_body, staff_event
 
     aws = StubbedAWS()
-    aws.install()
-    aws.queue("dynamodb", operation, {})
-    event = api_event(lead_body())
+    if operation == STAFF_ME:
+        # The staff API's first request: its token is checked against the pool's
+        # keys, fetched from the JWKS address the harness serves on loopback. It
+        # calls no AWS service, so botocore is stubbed only if the app loads it.
+        aws.install_when_imported()
+        event = staff_event(os.environ["BENCH_STAFF_TOKEN"])
+    else:
+        aws.install()
+        aws.queue("dynamodb", operation, {})
+        event = api_event(lead_body())
     real_stdout = sys.stdout
     with open(os.devnull, "w") as sink:
         sys.stdout = sink  # the app's log lines (Lambda would ship them to CloudWatch)

@@ -37,7 +37,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.aws import LambdaContext, StubbedAWS, api_event, bench_env, lead_body, preflight_event, stream_event
+from benchmarks.aws import (
+    STAFF_ME,
+    LambdaContext,
+    StubbedAWS,
+    api_event,
+    bench_env,
+    lead_body,
+    preflight_event,
+    stream_event,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "benchmarks" / "baseline_app"
@@ -49,6 +58,14 @@ APPS = {
     "app": (ROOT, "transact_write_items"),
     "baseline": (BASELINE, "put_item"),
 }
+# The staff API's function, its own Chalice app (staff/), measured as deployed
+# beside the two above; its first request is `GET /staff/me` (benchmarks.cold).
+STAFF_APP = {"staff": (ROOT / "staff", STAFF_ME)}
+# What the Lambda runtime for Python provides besides the standard library:
+# boto3 and its dependencies. A deployed cold start sees these and its zip, and
+# nothing else installed here (a staff zip's python-jose would otherwise find
+# this machine's `cryptography`, which Lambda does not have).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 
 TARGET_COLD_RATIO = 1.5
 TARGET_DEPLOYED_COLD_RATIO = 1.3
@@ -88,13 +105,15 @@ def run_env() -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
-def cold_once(name: str, env: dict[str, str], directory: Path | None = None) -> dict[str, Any]:
-    """One fresh interpreter: import + first POST /leads; returns its figures."""
-    source, operation = APPS[name]
+def cold_once(
+    name: str, env: dict[str, str], directory: Path | None = None, python_flags: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """One fresh interpreter: import + first request (POST /leads, or GET /staff/me); returns its figures."""
+    source, operation = {**APPS, **STAFF_APP}[name]
     directory = directory or source
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.cold", str(directory), operation],
+        [sys.executable, *python_flags, "-m", "benchmarks.cold", str(directory), operation],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -105,7 +124,7 @@ def cold_once(name: str, env: dict[str, str], directory: Path | None = None) -> 
     if proc.returncode != 0:
         raise BenchmarkError(f"{name} cold start failed:\n{proc.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    if result["status"] != 201 or result["unused_stubs"]:
+    if result["status"] != (200 if operation == STAFF_ME else 201) or result["unused_stubs"]:
         raise BenchmarkError(f"{name} cold start answered {result['status']} ({result['unused_stubs']} unused stubs)")
     result["process_ms"] = wall
     return result
@@ -131,14 +150,19 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def measure_cold(
-    runs: int, warmup: int, env: dict[str, str], directories: dict[str, Path] | None = None
+    runs: int,
+    warmup: int,
+    env: dict[str, str],
+    directories: dict[str, Path] | None = None,
+    python_flags: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Interleave the two apps so drift in machine load hits both alike."""
-    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in APPS}
+    """Interleave the apps (the two, or those in `directories`) so drift in machine load hits all alike."""
+    names = list(directories or APPS)
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for i in range(warmup + runs):
-        order = list(APPS) if i % 2 == 0 else list(reversed(APPS))
+        order = names if i % 2 == 0 else names[::-1]
         for name in order:
-            result = cold_once(name, env, (directories or {}).get(name))
+            result = cold_once(name, env, (directories or {}).get(name), python_flags)
             if i >= warmup:
                 samples[name].append(result)
     out: dict[str, Any] = {name: _summary(s) for name, s in samples.items()}
@@ -151,6 +175,8 @@ def measure_cold(
     # idle machine the two agree within a few per cent).
     out["ratio"] = out["app"]["cpu_median_ms"] / out["baseline"]["cpu_median_ms"]
     out["wall_ratio"] = out["app"]["wall_median_ms"] / out["baseline"]["wall_median_ms"]
+    if "staff" in out:
+        out["staff_ratio"] = out["staff"]["cpu_median_ms"] / out["baseline"]["cpu_median_ms"]
     return out
 
 
@@ -292,12 +318,25 @@ def measure_warm(iterations: int, env: dict[str, str], rounds: int = 10) -> dict
 # ---------------------------------------------------------------------------
 
 
+def _requirements(path: Path) -> str:
+    """A requirements file with its `-r other.txt` includes written out (the staff app's reads ../requirements.txt)."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.strip().startswith("-r "):
+            lines.append(_requirements(path.parent / line.strip()[3:].strip()))
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def _copy_project(source: Path, dest: Path) -> None:
     """Copy what Chalice packages; a missing policy file gets a placeholder (policies are not in the zip)."""
     dest.mkdir(parents=True)
-    for name in ("app.py", "requirements.txt"):
-        if (source / name).exists():
-            shutil.copy2(source / name, dest / name)
+    if (source / "app.py").exists():
+        shutil.copy2(source / "app.py", dest / "app.py")
+    if (source / "requirements.txt").exists():
+        (dest / "requirements.txt").write_text(_requirements(source / "requirements.txt"))
+    # A symlinked chalicelib (the staff app's) is copied as what it points to, as Chalice packages it.
     for name in ("chalicelib", "vendor"):
         if (source / name).is_dir():
             shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -310,6 +349,7 @@ def _copy_project(source: Path, dest: Path) -> None:
     for name in names:
         policy = dest / ".chalice" / name
         if not policy.exists():
+            policy.parent.mkdir(parents=True, exist_ok=True)
             policy.write_text('{"Version": "2012-10-17", "Statement": []}')
 
 
@@ -370,10 +410,10 @@ def analyse_zip(path: Path) -> dict[str, Any]:
 
 
 def measure_package(workdir: Path) -> tuple[dict[str, Any], dict[str, dict[str, Path]]]:
-    """Package both apps and take their zips apart; returns the figures and each zip (shipped and plain)."""
+    """Package the apps and take their zips apart; returns the figures and each zip (shipped and plain)."""
     out: dict[str, Any] = {}
     zips: dict[str, dict[str, Path]] = {"shipped": {}, "plain": {}}
-    for name, (directory, _) in APPS.items():
+    for name, (directory, _) in {**APPS, **STAFF_APP}.items():
         zips["shipped"][name], zips["plain"][name] = package(directory, workdir / name)
         out[name] = analyse_zip(zips["shipped"][name])
         out[name]["plain_zipped_bytes"] = zips["plain"][name].stat().st_size
@@ -394,6 +434,19 @@ def _make_writable(tree: Path) -> None:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
+def lambda_runtime(path: Path) -> Path:
+    """A directory holding what the Lambda runtime adds to the standard library (RUNTIME_PACKAGES), as links."""
+    path.mkdir(parents=True)
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise BenchmarkError(f"{name} is not installed here (the Lambda runtime has it)")
+        origin = Path(spec.origin)
+        target = origin.parent if origin.name == "__init__.py" else origin
+        (path / target.name).symlink_to(target)
+    return path
+
+
 def measure_deployed_cold(
     zips: dict[str, dict[str, Path]], runs: int, env: dict[str, str], workdir: Path
 ) -> dict[str, Any]:
@@ -403,16 +456,23 @@ def measure_deployed_cold(
     so a module without a .pyc in the zip is compiled from source on every cold
     start (boto3 and botocore come from the runtime, compiled). The run
     environment also sets PYTHONDONTWRITEBYTECODE, since a root user would not
-    be stopped by the read-only files.
+    be stopped by the read-only files. Each process sees its zip, the standard
+    library and the runtime's packages only (`python -S`, no site-packages).
+    The staff function's token is checked against keys served on loopback.
     """
-    no_cache = dict(env, PYTHONDONTWRITEBYTECODE="1")
+    from benchmarks.staff import StaffPool
+
+    no_cache = dict(env, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(lambda_runtime(workdir / "lambda-runtime")))
     out: dict[str, Any] = {}
     trees: list[Path] = []
     try:
         for variant in ("shipped", "plain"):
             dirs = {name: _unzip_read_only(path, workdir / f"{name}-{variant}") for name, path in zips[variant].items()}
             trees += dirs.values()
-            out[variant] = measure_cold(runs, 0, no_cache, dirs)
+            with StaffPool() as pool:
+                out[variant] = measure_cold(runs, 0, {**no_cache, **pool.env()}, dirs, ("-S",))
+            if "staff" in dirs and pool.fetches != runs:
+                raise BenchmarkError(f"the staff function fetched the pool's keys {pool.fetches} times in {runs} runs")
             for name, tree in dirs.items():
                 loaded = out[variant][name].pop("_loaded_files")
                 out[variant][name]["loaded_without_bytecode"] = sum(
@@ -547,9 +607,17 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     deployed = results.get("deployed_cold_start")
     if deployed:
         spread = "{:.0f} .. {:.0f} ms"
-        for key, label in (
-            ("shipped", "Cold start as deployed (make deploy's zip, read-only), median CPU"),
-            ("plain", "Cold start from chalice package's zip alone (no bytecode)"),
+        for key, label, staff_label in (
+            (
+                "shipped",
+                "Cold start as deployed (make deploy's zip, read-only), median CPU",
+                "  staff function (GET /staff/me), zip with bytecode",
+            ),
+            (
+                "plain",
+                "Cold start from chalice package's zip alone (no bytecode)",
+                "  staff function, as `chalice deploy` in staff/ ships it",
+            ),
         ):
             a, b = deployed[key]["app"], deployed[key]["baseline"]
             rows.append((label, _ms(a["cpu_median_ms"]), _ms(b["cpu_median_ms"]), f"{deployed[key]['ratio']:.2f}x"))
@@ -569,6 +637,25 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     "",
                 )
             )
+            staff = deployed[key].get("staff")
+            if staff:
+                rows.append(
+                    (
+                        staff_label,
+                        f"{_ms(staff['cpu_median_ms'])} ({spread.format(staff['cpu_min_ms'], staff['cpu_max_ms'])})",
+                        _ms(b["cpu_median_ms"]),
+                        f"{deployed[key]['staff_ratio']:.2f}x",
+                    )
+                )
+                rows.append(("    of which importing the app (CPU)", _ms(staff["import_cpu_median_ms"]), "", ""))
+                rows.append(
+                    (
+                        "    modules imported from the zip without bytecode",
+                        str(staff["loaded_without_bytecode"]),
+                        "",
+                        "",
+                    )
+                )
     pkg = results.get("package")
     if pkg:
         a, b = pkg["app"], pkg["baseline"]
@@ -580,6 +667,16 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for dep in a["dependencies"]:
             sizes = f"{_mb(dep['zipped_bytes'])} / {_mb(dep['unzipped_bytes'])}"
             rows.append((f"  {dep['name']} ({dep['files']} files), zipped / unzipped", sizes, "", ""))
+        staff = pkg.get("staff")
+        if staff:
+            rows.append(
+                (
+                    "Staff function's zip: chalice package / with bytecode, zipped",
+                    f"{_mb(staff['plain_zipped_bytes'])} / {_mb(staff['zipped_bytes'])}",
+                    "",
+                    "",
+                )
+            )
     return rows
 
 

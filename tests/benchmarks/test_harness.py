@@ -67,3 +67,39 @@ def test_zip_sizes_are_grouped_by_the_wheel_that_installed_each_file(tmp_path: P
     assert result["unzipped_bytes"] == 100 + 20 + 40 + 300 + 50 + 1000 + 500 + len(record)
     assert result["zipped_bytes"] == path.stat().st_size
     assert result["dependencies"][0]["name"] == "pkg_a"
+
+
+def test_the_staff_function_s_first_request_is_measured_with_a_token_checked_against_served_keys() -> None:
+    from benchmarks.run import cold_once, run_env
+    from benchmarks.staff import StaffPool
+
+    # GIVEN the staff API's app and a pool whose keys the harness serves on loopback
+    with StaffPool() as pool:
+        # WHEN its cold start is measured
+        result = cold_once("staff", {**run_env(), **pool.env()})
+        # THEN the first GET /staff/me answered 200 after fetching the keys once, and made no AWS client
+        assert pool.fetches == 1
+    assert result["status"] == 200
+    assert result["clients"] == {} and result["calls"] == {}
+    assert result["cpu_ms"] > 0
+
+
+def test_a_deployed_cold_start_sees_the_lambda_runtime_s_packages_and_nothing_else_installed(tmp_path: Path) -> None:
+    from benchmarks.run import lambda_runtime
+
+    # GIVEN the runtime directory a deployed cold start is given, and `python -S` as it is run
+    runtime = lambda_runtime(tmp_path / "runtime")
+    probe = (
+        "import importlib.util as u; "
+        "print([n for n in ('boto3', 'botocore', 'urllib3', 'cryptography', 'pydantic', 'jose') if u.find_spec(n)])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        env={"PYTHONPATH": str(runtime), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # THEN boto3 and its dependencies are there, and packages only this machine has are not
+    assert proc.stdout.split() == ["['boto3',", "'botocore',", "'urllib3']"]
