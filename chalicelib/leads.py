@@ -1,4 +1,16 @@
-"""The submission model and the domain rules of a lead."""
+"""The domain rules of a lead, and the validation of a submission.
+
+The rules of what a visitor may send are the pydantic model's
+(chalicelib/submission.py, `LeadSubmission`), which validates every
+submission with a mistake or anything out of the ordinary. A plain,
+well-formed JSON submission, as the form's snippet sends, is checked here
+without loading pydantic (`_quick`): importing pydantic and building the
+model is some 100 ms of CPU, most of the excess of a cold start over a
+minimal function, and the first visitor of every cold container waits for
+it. `_quick` applies the same cleaning functions and limits, and answers
+only when it is sure: when in doubt it leaves the submission to the model.
+tests/unit/test_quick_validation.py holds the two to the same result.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +20,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
-from pydantic_core import PydanticCustomError
-
-from chalicelib.emails import normalized
 from chalicelib.text import clean_block, clean_line, has_visible_letter
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
@@ -100,136 +100,130 @@ def _none_tried() -> list[Treatment]:
     return []
 
 
-Line = Annotated[str, BeforeValidator(_line)]
-# Length limits sit on the str, inside `| None`: on the whole union pydantic
-# would apply them to None as well and raise a TypeError (a 500) for a blank
-# or null optional field, as every plain form post sends.
-BLANK_IS_NONE = BeforeValidator(_optional_line)
-Name = Annotated[str, Field(max_length=100)]
-EmailText = Annotated[str, Field(max_length=254)]
-PhoneText = Annotated[str, Field(max_length=40)]
-Version = Annotated[str, Field(max_length=32)]
-Key = Annotated[str, Field(max_length=128)]
-SourceText = Annotated[str, Field(max_length=300)]
-MessageText = Annotated[str, Field(max_length=2000)]
+# Each field's limits, as the model declares them (tests/unit/test_quick_validation.py
+# checks these against LeadSubmission.model_fields).
+MAX_LENGTHS = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "phone": 40,
+    "message": 2000,
+    "privacy_notice_version": 32,
+    "submission_id": 128,
+    **dict.fromkeys(SOURCE_FIELDS, 300),
+}
+MAX_TREATMENTS = 6
+CHOICES: dict[str, tuple[str, ...]] = {
+    "preferred_contact": ("phone", "text", "email"),
+    "best_time": ("morning", "afternoon", "evening", "any"),
+    "service": ("ketamine_infusion", "ketamine_assisted_psychotherapy", "consultation", "other"),
+    "tried_treatments": ("therapy", "ssri_snri", "other_medication", "tms", "esketamine", "none"),
+}
+DEFAULTS: dict[str, Any] = {"best_time": "any", "service": "consultation", "consent_to_text": False}
+_OPTIONAL_LINES = ("last_name", "privacy_notice_version", "submission_id", *SOURCE_FIELDS)
 
 
-class LeadSubmission(BaseModel):
-    """What a visitor sends from the Next Steps form, validated and cleaned."""
+def treatment_list(value: Any) -> Any:
+    """`tried_treatments` as a list of lower-case choices (one given alone, as a form post sends it)."""
+    if isinstance(value, str):
+        value = [value] if value.strip() else []
+    if isinstance(value, list):
+        return [v.strip().lower() if isinstance(v, str) else v for v in value]
+    return value
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
 
-    first_name: Line = Field(min_length=1, max_length=100)
-    last_name: Annotated[Name | None, BLANK_IS_NONE] = None
-    email: Annotated[EmailText | None, BLANK_IS_NONE] = None
-    phone: Annotated[PhoneText | None, BLANK_IS_NONE] = None
-    preferred_contact: Annotated[Channel, BeforeValidator(_choice)]
-    best_time: Annotated[BestTime, BeforeValidator(_choice)] = "any"
-    service: Annotated[Service, BeforeValidator(_choice)] = "consultation"
-    tried_treatments: list[Treatment] = Field(default_factory=_none_tried, max_length=6)
-    message: Annotated[MessageText | None, BeforeValidator(_block)] = None
+def e164(value: str, region: str) -> str:
+    """A phone number in E.164 form, read as a number of `region` unless it starts with +; ValueError if invalid."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("invalid phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("invalid phone")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def epoch_start(value: Any) -> Any:
+    """`started_at` as the form sends it (milliseconds since 1970) made a time; other values as they are."""
+    if isinstance(value, bool):
+        raise ValueError("not a time")
+    if isinstance(value, (int, float)):
+        if not 0 < value < 1e14:
+            raise ValueError("not a time")
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if isinstance(value, str) and value.strip().isdigit():
+        return _epoch_ms_str(value)
+    return _blank_to_none(value)
+
+
+def aware_start(value: datetime | None) -> datetime | None:
+    """`started_at` in UTC, within the window a real form's clock gives; ValueError otherwise."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        # 0001-01-01T00:00+14:00 is a valid ISO time whose UTC is before year 1.
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("not a time") from None
+    if not EARLIEST_START <= value <= datetime.now(UTC) + START_AHEAD:
+        raise ValueError("not a time")
+    return value
+
+
+class Submission(NamedTuple):
+    """A validated, cleaned submission, as the service takes it (the model's fields, in its order)."""
+
+    first_name: str
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    preferred_contact: str
+    best_time: str
+    service: str
+    tried_treatments: list[str]
+    message: str | None
     consent_to_contact: bool
-    consent_to_text: bool = False
-    privacy_notice_version: Annotated[Version | None, BLANK_IS_NONE] = None
-    submission_id: Annotated[Key | None, BLANK_IS_NONE] = None
-    started_at: datetime | None = None
-    source_page: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    referrer: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    utm_source: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    utm_medium: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    utm_campaign: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    utm_term: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    utm_content: Annotated[SourceText | None, BLANK_IS_NONE] = None
-    # Honeypot: hidden from people. Only whether it was filled is kept.
-    website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
+    consent_to_text: bool
+    privacy_notice_version: str | None
+    submission_id: str | None
+    started_at: datetime | None
+    source_page: str | None
+    referrer: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    # Honeypot: hidden from people. Only whether it was filled is kept; never dumped.
+    website: str | None
 
-    @field_validator("first_name")
-    @classmethod
-    def _visible_name(cls, value: str) -> str:
-        # A name of Hangul fillers or punctuation alone is stored blank-looking
-        # and leaves staff nobody to greet.
-        if value and not has_visible_letter(value):
-            raise PydanticCustomError("no_visible_letter", "no visible letter")
-        return value
+    def dumped(self) -> dict[str, Any]:
+        """Every field but the honeypot, as JSON values (the time as pydantic writes it: ...T12:00:00Z)."""
+        body = self._asdict()
+        del body["website"]
+        if self.started_at is not None:
+            body["started_at"] = self.started_at.isoformat().replace("+00:00", "Z")
+        body["tried_treatments"] = list(self.tried_treatments)
+        return body
 
-    @field_validator("email")
-    @classmethod
-    def _valid_email(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        # email_validator is imported on the first address: the notice and
-        # sweeper functions load this module too, and never validate one.
-        return normalized(value)
+    def answers(self) -> dict[str, Any]:
+        """The visitor's own answers (ANSWER_FIELDS), as stored on the lead."""
+        body = self.dumped()
+        return {name: body[name] for name in ANSWER_FIELDS}
 
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        import phonenumbers
-
-        region = (info.context or {}).get("phone_region", "US")
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            raise ValueError("invalid phone") from None
-        if not phonenumbers.is_valid_number(number):
-            raise ValueError("invalid phone")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-    @field_validator("tried_treatments", mode="before")
-    @classmethod
-    def _treatment_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [value] if value.strip() else []
-        if isinstance(value, list):
-            return [v.strip().lower() if isinstance(v, str) else v for v in value]
-        return value
-
-    @field_validator("tried_treatments")
-    @classmethod
-    def _dedupe(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
-
-    @field_validator("consent_to_contact")
-    @classmethod
-    def _must_consent(cls, value: bool) -> bool:
-        if value is not True:
-            raise ValueError("consent required")
-        return value
-
-    @field_validator("started_at", mode="before")
-    @classmethod
-    def _epoch_ms(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("not a time")
-        if isinstance(value, (int, float)):
-            if not 0 < value < 1e14:
-                raise ValueError("not a time")
-            return datetime.fromtimestamp(value / 1000, tz=UTC)
-        if isinstance(value, str) and value.strip().isdigit():
-            return _epoch_ms_str(value)
-        return _blank_to_none(value)
-
-    @field_validator("started_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        try:
-            # 0001-01-01T00:00+14:00 is a valid ISO time whose UTC is before year 1.
-            value = value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("not a time") from None
-        if not EARLIEST_START <= value <= datetime.now(UTC) + START_AHEAD:
-            raise ValueError("not a time")
-        return value
+    def source(self) -> dict[str, Any]:
+        """Where the visitor came from (SOURCE_FIELDS), the ones given."""
+        body = self.dumped()
+        return {name: body[name] for name in SOURCE_FIELDS if body[name] is not None}
 
     def idempotency_fingerprint(self) -> str:
         """Hash of everything the visitor sent, to tell a replay from a reuse of its key."""
-        body = self.model_dump(mode="json", exclude={"submission_id"})
+        body = self.dumped()
+        del body["submission_id"]
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
     def duplicate_fingerprint(self) -> str:
@@ -239,7 +233,9 @@ class LeadSubmission(BaseModel):
         reloaded page (its key, start time and source page); a change to any
         answer is a new request and must never be swallowed as a replay.
         """
-        body = self.model_dump(mode="json", exclude={"submission_id", "started_at", *SOURCE_FIELDS})
+        body = self.dumped()
+        for name in ("submission_id", "started_at", *SOURCE_FIELDS):
+            del body[name]
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
 
@@ -334,12 +330,19 @@ def _code_for(field_name: str, err: Any) -> tuple[str, dict[str, Any]]:
     return ("field.any.required" if kind == "missing" else "field.any.invalid"), {}
 
 
-def validate_submission(data: Any, phone_region: str = "US", language: str = DEFAULT_LANGUAGE) -> LeadSubmission:
+def validate_submission(data: Any, phone_region: str = "US", language: str = DEFAULT_LANGUAGE) -> Submission:
     """Validate a decoded body, or raise InvalidSubmission naming each bad field (its words in `language`)."""
+    quick = _quick(data, phone_region)
+    if quick is not None and not _cross_field_errors(data, quick):
+        return quick
+    from pydantic import ValidationError
+
+    from chalicelib.submission import LeadSubmission
+
     errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    submission: LeadSubmission | None = None
+    submission: Submission | None = None
     try:
-        submission = LeadSubmission.model_validate(data, context={"phone_region": phone_region})
+        submission = LeadSubmission.model_validate(data, context={"phone_region": phone_region}).submission()
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             loc = err["loc"]
@@ -353,12 +356,135 @@ def validate_submission(data: Any, phone_region: str = "US", language: str = DEF
     return submission
 
 
+class _Unsure(Exception):
+    """A value `_quick` does not read with certainty: the model decides."""
+
+
+def _quick(data: Any, phone_region: str) -> Submission | None:
+    """The submission, validated as the model would, when every field is plainly valid; else None.
+
+    Each field is a JSON string, boolean, list of strings or number exactly
+    where the model wants one, cleaned by the model's own functions and held
+    to its limits. Anything else (a mistake, another type, a form post's
+    strings for booleans, a start time as text) is not judged here.
+    """
+    if not isinstance(data, dict):
+        return None
+    try:
+        first_name = _text(_line(data.get("first_name")), "first_name")
+        if first_name is None or not has_visible_letter(first_name):
+            return None
+        fields: dict[str, Any] = {name: _text(_optional_line(data.get(name)), name) for name in _OPTIONAL_LINES}
+        email = _text(_optional_line(data.get("email")), "email")
+        phone = _text(_optional_line(data.get("phone")), "phone")
+        return Submission(
+            first_name=first_name,
+            email=None if email is None else _sure(_email, email),
+            phone=None if phone is None else _sure(e164, phone, phone_region),
+            preferred_contact=_choice_of(data, "preferred_contact"),
+            best_time=_choice_of(data, "best_time"),
+            service=_choice_of(data, "service"),
+            tried_treatments=_treatments(data),
+            message=_text(_block(data.get("message")), "message"),
+            consent_to_contact=_consent(data),
+            consent_to_text=_flag_of(data, "consent_to_text"),
+            started_at=_start(data),
+            website=_honeypot(data.get("website")),
+            **fields,
+        )
+    except _Unsure:
+        return None
+
+
+def _email(address: str) -> str:
+    from chalicelib.emails import normalized
+
+    return normalized(address)
+
+
+def _sure(check: Any, *args: Any) -> Any:
+    try:
+        return check(*args)
+    except ValueError:
+        raise _Unsure() from None
+
+
+def _text(value: Any, name: str) -> str | None:
+    # After the model's own cleaning (a before-validator): None, or a string
+    # within the field's limit once stripped (the model strips every string).
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Unsure()
+    stripped = str(value).strip()
+    if not stripped or len(stripped) > MAX_LENGTHS[name]:
+        raise _Unsure()
+    return stripped
+
+
+def _choice_of(data: dict[str, Any], name: str) -> str:
+    if name not in data:
+        if name in DEFAULTS:
+            return str(DEFAULTS[name])
+        raise _Unsure()
+    value = data[name]
+    choice = _choice(value) if type(value) is str else None
+    if choice not in CHOICES[name]:
+        raise _Unsure()
+    return str(choice)
+
+
+def _treatments(data: dict[str, Any]) -> list[str]:
+    if "tried_treatments" not in data:
+        return []
+    value = data["tried_treatments"]
+    if type(value) is not str and not (type(value) is list and all(type(v) is str for v in value)):
+        raise _Unsure()
+    chosen = treatment_list(value)
+    if len(chosen) > MAX_TREATMENTS or any(v not in CHOICES["tried_treatments"] for v in chosen):
+        raise _Unsure()
+    return list(dict.fromkeys(chosen))
+
+
+def _consent(data: dict[str, Any]) -> bool:
+    if data.get("consent_to_contact") is not True:
+        raise _Unsure()
+    return True
+
+
+def _flag_of(data: dict[str, Any], name: str) -> bool:
+    if name not in data:
+        return bool(DEFAULTS[name])
+    value = data[name]
+    if type(value) is not bool:
+        raise _Unsure()
+    return value
+
+
+def _start(data: dict[str, Any]) -> datetime | None:
+    value = data.get("started_at")
+    if value is None:
+        return None
+    if type(value) not in (int, float):
+        raise _Unsure()
+    start: datetime | None = _sure(aware_start, _sure(epoch_start, value))
+    return start
+
+
+def _honeypot(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Unsure()
+    return value.strip() or None
+
+
 def _present(data: Any, name: str) -> bool:
     value = data.get(name) if isinstance(data, dict) else None
     return isinstance(value, str) and bool(value.strip())
 
 
-def _cross_field_errors(data: Any, sub: LeadSubmission | None) -> dict[str, str]:
+def _cross_field_errors(data: Any, sub: Submission | None) -> dict[str, str]:
     """Rules that tie fields together, checked even when single fields failed: field -> code."""
     out: dict[str, str] = {}
     if sub is not None:

@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.leads import LeadSubmission
+from chalicelib.leads import Submission
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
 if TYPE_CHECKING:
@@ -290,7 +290,7 @@ def suggests_crisis(text: str | None) -> bool:
     return _crisis_index().search(normalise(text))
 
 
-def spam_reasons(sub: LeadSubmission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:
+def spam_reasons(sub: Submission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:
     """Why a submission looks like spam; empty for a submission that looks real."""
     reasons: list[str] = []
     if sub.website:

@@ -28,11 +28,9 @@ from chalicelib.errors import (
 )
 from chalicelib.ids import new_lead_id
 from chalicelib.leads import (
-    ANSWER_FIELDS,
-    SOURCE_FIELDS,
-    LeadSubmission,
     Priority,
     Status,
+    Submission,
     validate_submission,
 )
 from chalicelib.logs import log_event
@@ -288,7 +286,7 @@ def _rate_counters(client: str, now: datetime, settings: Settings) -> list[RateC
 
 
 def _lead_record(
-    sub: LeadSubmission,
+    sub: Submission,
     lead_id: str,
     now: datetime,
     meta: RequestMeta,
@@ -302,8 +300,8 @@ def _lead_record(
     # the crisis list costs staff one call back, while a person in crisis
     # filed as spam might never hear from anyone. The reasons are still kept.
     spam = bool(reasons) and not crisis
-    fields = sub.model_dump(mode="json", include=set(ANSWER_FIELDS))
-    source = sub.model_dump(mode="json", include=set(SOURCE_FIELDS), exclude_none=True)
+    fields = sub.answers()
+    source = sub.source()
     record: dict[str, Any] = {
         "lead_id": lead_id,
         "created_at": created,

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib.leads import LeadSubmission
+from chalicelib.submission import LeadSubmission
 from chalicelib.words import DEFAULT_LANGUAGE, catalogue, languages, template, text
 
 ROOT = Path(__file__).resolve().parent.parent
