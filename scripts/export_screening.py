@@ -22,7 +22,9 @@ def compiled() -> str:
         [pattern, sorted([w, p] for w, p in firsts), sorted(sorted(clause) for clause in required)]
         for _, pattern, firsts, required in screening.read_lists(texts)
     ]
-    return json.dumps({"sources": digest, "phrases": phrases}, ensure_ascii=False, indent=0) + "\n"
+    # One phrase a line: a reviewed change to a list shows as the lines it changed.
+    lines = ",\n".join(json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in phrases)
+    return f'{{"sources": {json.dumps(digest)}, "phrases": [\n{lines}\n]}}\n'
 
 
 def main() -> int:
