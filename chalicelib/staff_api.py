@@ -247,7 +247,7 @@ def list_leads(call: Call) -> Response:
 
     status = _choice(call, "status", tuple(s.value for s in Status))
     priority = _choice(call, "priority", tuple(p.value for p in Priority))
-    assigned = _choice(call, "assigned", ("me",))
+    assigned = _choice(call, "assigned", (actions.ASSIGNED_TO_ME,))
     raw_limit = call.query("limit") or "50"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
         raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {MAX_PAGE}.")
@@ -256,7 +256,7 @@ def list_leads(call: Call) -> Response:
         call.actor,
         status=status,
         priority=priority,
-        assigned=call.user.username if assigned else None,
+        assigned=assigned,
         cursor=call.query("cursor"),
         limit=int(raw_limit),
     )

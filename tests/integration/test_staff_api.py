@@ -1,8 +1,9 @@
-"""The staff API's routes in process: Chalice's test client over staff/app.py, the table in moto.
+"""The staff API's routes in process: Chalice's test client over staff/app.py, leads in the in-memory store.
 
-Tokens are signed here with a key the test's verifier trusts (the HTTP tests
-in tests/e2e use the emulator's real Cognito tokens); everything below the
-token check is the real edge, actions and store.
+Tokens are signed here with a key the test's verifier trusts, and leads live
+in the in-memory store (held to the DynamoDB adapter's promises by
+tests/contract): these tests are about the edge. The HTTP tests in tests/e2e
+run the same routes with the emulator's real Cognito tokens and table.
 """
 
 from __future__ import annotations
@@ -20,15 +21,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
 from chalicelib.auth import PoolSettings, TokenVerifier
-from tests.conftest import ROOT, VALID, Stack, table_items
+from chalicelib.memory import MemoryLeadStore
+from tests.conftest import ROOT, VALID
 from tests.reliability.support import Clock, submit
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_StaffTest"
 CLIENT = "inbox"
 # Everything a visitor typed about themselves: none of it may reach an audit record, a log line or an error.
-PHI = (VALID["first_name"], VALID["last_name"], VALID["email"], "555-0143", "nightmares")
+PHI = (VALID["first_name"], VALID["last_name"], VALID["email"], "2025550143", "555-0143", "nightmares")
 NOTE = "Left a voicemail; she prefers Tuesday mornings."
 CRISIS = "I keep thinking I want to kill myself."
+# `chalice local` lets every Cognito-guarded request through: the staff function's own check is what is tested.
+pytestmark = pytest.mark.filterwarnings("ignore:CognitoUserPoolAuthorizer is not a supported:UserWarning")
 
 
 class Signer:
@@ -114,6 +118,52 @@ class Staff:
         return self.call("POST", path, who, body, raw)
 
 
+class Published:
+    """The staff topic: every notice published to it."""
+
+    def __init__(self) -> None:
+        self.notices: list[Any] = []
+
+    def publish(self, notice: Any) -> str:
+        self.notices.append(notice)
+        return f"m-{len(self.notices)}"
+
+    def about(self, lead_id: str) -> list[Any]:
+        return [n for n in self.notices if n.lead_id == lead_id]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def published() -> Published:
+    return Published()
+
+
+@pytest.fixture
+def deps(clock: Clock, published: Published) -> Iterator[Any]:
+    """The service's dependencies over the in-memory store, installed as the staff function's."""
+    from chalicelib import runtime
+    from chalicelib.service import Deps
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "STAGE": "test",
+            "LEADS_TABLE": "next-steps-test-leads",
+            "STAFF_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:next-steps-test-staff",
+            "ALLOWED_ORIGINS": "https://clinic.example",
+            "THANK_YOU_URL": "https://clinic.example/thank-you",
+        }
+    )
+    built = Deps(store=MemoryLeadStore(), settings=settings, publisher_factory=lambda: published, clock=clock)
+    runtime.use(built)
+    yield built
+    runtime.reset()
+
+
 @pytest.fixture
 def staff(deps: Any, clock: Clock, signer: Signer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Staff]:
     from chalice.test import Client
@@ -126,9 +176,9 @@ def staff(deps: Any, clock: Clock, signer: Signer, monkeypatch: pytest.MonkeyPat
         yield Staff(client, signer)
 
 
-def audit_records(stack: Stack) -> list[dict[str, Any]]:
-    """Every audit record in the table, whatever its keys."""
-    return [item for item in table_items(stack.table) if item.get("entity") == "audit" or "AUDIT" in item["pk"]]
+def audit_records(deps: Any) -> list[dict[str, Any]]:
+    """Every audit record the store holds."""
+    return [record.as_dict() for record in deps.store.audit]
 
 
 def assert_problem(answer: Answer, status: int) -> dict[str, Any]:
@@ -201,9 +251,7 @@ def test_me_names_the_member_and_their_roles(staff: Staff) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_the_list_shows_urgent_new_leads_first_then_pages_with_a_cursor(
-    staff: Staff, deps: Any, clock: Clock
-) -> None:
+def test_the_list_shows_urgent_new_leads_first_then_pages_with_a_cursor(staff: Staff, deps: Any, clock: Clock) -> None:
     urgent = submit(deps, clock, 1, message=CRISIS)
     clock.advance(minutes=5)
     second = submit(deps, clock, 2)
@@ -248,12 +296,11 @@ def test_the_list_of_my_leads_holds_what_i_claimed(staff: Staff, deps: Any, cloc
     "query", ["cursor=not-a-cursor", "status=pending", "priority=high", "assigned=riley", "limit=0", "limit=101"]
 )
 def test_a_bad_list_query_is_400(staff: Staff, query: str) -> None:
-    body = assert_problem(staff.get(f"/staff/leads?{query}"), 400)
-    assert query.split("=")[1] not in body["detail"] or query.split("=")[1] in ("0", "101")
+    assert_problem(staff.get(f"/staff/leads?{query}"), 400)
 
 
 def test_opening_a_lead_shows_all_of_it_and_acknowledges_it(staff: Staff, deps: Any, clock: Clock) -> None:
-    lead_id = submit(deps, clock)
+    lead_id = submit(deps, clock, message=VALID["message"])
     clock.advance(minutes=3)
     answer = staff.get(f"/staff/leads/{lead_id}")
     assert answer.status == 200, answer.raw
@@ -363,17 +410,19 @@ def test_a_note_for_no_lead_is_404(staff: Staff) -> None:
     assert_problem(staff.post("/staff/leads/01HZZZZZZZZZZZZZZZZZZZZZZZ/notes", {"text": NOTE}), 404)
 
 
-def test_restoring_spam_makes_it_new_with_one_notice(staff: Staff, deps: Any, clock: Clock, aws: Stack) -> None:
+def test_restoring_spam_makes_it_new_with_one_notice(
+    staff: Staff, deps: Any, clock: Clock, published: Published
+) -> None:
     lead_id = submit(deps, clock, website="http://spam.example")
     answer = staff.post(f"/staff/leads/{lead_id}/restore")
     assert answer.status == 200, answer.raw
     assert answer.body == {"lead_id": lead_id, "status": "new", "notice": "sent"}
     assert deps.store.get_lead(lead_id)["status"] == "new"
-    assert len([n for n in aws.notices() if lead_id in n["raw"]]) == 1
+    assert len(published.about(lead_id)) == 1
     # Restoring it again: it is not spam now.
     again = assert_problem(staff.post(f"/staff/leads/{lead_id}/restore"), 409)
     assert again["current"] == "new"
-    assert len([n for n in aws.notices() if lead_id in n["raw"]]) == 1
+    assert len(published.about(lead_id)) == 1
 
 
 def test_an_admin_erases_a_lead_and_its_audit_records_stay(staff: Staff, deps: Any, clock: Clock) -> None:
@@ -390,7 +439,7 @@ def test_an_admin_erases_a_lead_and_its_audit_records_stay(staff: Staff, deps: A
 
 
 def test_the_export_is_a_csv_download_of_the_range(staff: Staff, deps: Any, clock: Clock) -> None:
-    inside = submit(deps, clock, 1, message="=HYPERLINK(\"http://x\")")
+    inside = submit(deps, clock, 1, message='=HYPERLINK("http://x")')
     clock.advance(days=2)
     submit(deps, clock, 2)
     answer = staff.get("/staff/export?from=2026-03-01&to=2026-03-02")
@@ -398,7 +447,7 @@ def test_the_export_is_a_csv_download_of_the_range(staff: Staff, deps: Any, cloc
     assert answer.headers["Content-Type"].startswith("text/csv")
     assert answer.headers["Content-Disposition"] == 'attachment; filename="leads-2026-03-01-2026-03-02.csv"'
     assert answer.headers["Cache-Control"] == "no-store"
-    rows = answer.raw.decode().splitlines()
+    rows = answer.raw.decode("utf-8-sig").splitlines()  # with a BOM, for spreadsheets
     assert rows[0].startswith("lead_id,created_at,status")
     assert len(rows) == 2 and rows[1].startswith(inside)
     assert "'=HYPERLINK" in rows[1]  # a formula cell is neutralised
@@ -454,26 +503,30 @@ def test_an_audit_day_that_is_not_a_date_is_400(staff: Staff, query: str) -> Non
 
 
 def test_each_route_that_reads_or_changes_a_lead_writes_one_audit_record_without_phi(
-    staff: Staff, deps: Any, clock: Clock, aws: Stack, all_logs: Any
+    staff: Staff, deps: Any, clock: Clock, all_logs: Any
 ) -> None:
-    lead_id = submit(deps, clock)
+    lead_id = submit(deps, clock, message=VALID["message"])
     spam = submit(deps, clock, 2, website="http://spam.example")
     done = [
         ("list", None, lambda: staff.get("/staff/leads")),
         ("view", lead_id, lambda: staff.get(f"/staff/leads/{lead_id}")),
         ("claim", lead_id, lambda: staff.post(f"/staff/leads/{lead_id}/claim")),
         ("note", lead_id, lambda: staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE})),
-        ("status", lead_id, lambda: staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"})),
+        (
+            "status",
+            lead_id,
+            lambda: staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"}),
+        ),
         ("restore", spam, lambda: staff.post(f"/staff/leads/{spam}/restore")),
         ("export", None, lambda: staff.get("/staff/export")),
         ("erase", lead_id, lambda: staff.call("DELETE", f"/staff/leads/{lead_id}", "ada")),
     ]
     for action, target, run in done:
-        before = len(audit_records(aws))
+        before = len(audit_records(deps))
         answer = run()
         assert answer.status in (200, 201, 204), (action, answer.raw)
         records = staff.get("/staff/audit?date=2026-03-02", "ada").body["records"]
-        assert len(audit_records(aws)) == before + 1, action
+        assert len(audit_records(deps)) == before + 1, action
         last = records[-1]
         assert last["action"] == action and last.get("lead_id") == target
         assert last["actor"] == ("ada" if action == "erase" else "sam")
@@ -485,7 +538,7 @@ def test_each_route_that_reads_or_changes_a_lead_writes_one_audit_record_without
         staff.post(f"/staff/leads/{spam}/notes", {"text": "x" * 2001}).raw,
         staff.get(f"/staff/leads/{VALID['email']}").raw,
     ]
-    trail = json.dumps(audit_records(aws)) + json.dumps(staff.get("/staff/audit?date=2026-03-02", "ada").body)
+    trail = json.dumps(audit_records(deps)) + json.dumps(staff.get("/staff/audit?date=2026-03-02", "ada").body)
     for text in (trail, all_logs(), *(e.decode() for e in errors)):
         for secret in (*PHI, NOTE):
             assert secret not in text
