@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Response
 
 from chalicelib.auth import Action, Forbidden, Role, StaffUser, TokenVerifier, Unauthenticated
-from chalicelib.errors import LeadNotFound, StorageUnavailable
+from chalicelib.errors import LeadNotFound, NotesFull, StorageUnavailable
 from chalicelib.leads import Priority, Status
 from chalicelib.logs import log_event
 
@@ -181,6 +181,8 @@ def _answer(exc: Exception, action: Action) -> Response:
     if isinstance(exc, actions.NoteInvalid):
         # Fixed words: the note's text is never echoed.
         return _invalid("text", f"A note must hold 1 to {actions.NOTE_LIMIT} characters.")
+    if isinstance(exc, NotesFull):
+        return problem(409, "Too many notes", f"A lead holds at most {exc.limit} notes; nothing was added.")
     if isinstance(exc, StorageUnavailable):
         log_event("staff_storage_unavailable", code=exc.code, route=action.value, status_code=503)
         return problem(
