@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib.memory import MemoryLeadStore
 from tests.conftest import VALID
-from tests.integration.staff_client import ISSUER, Answer, Signer, Staff, staff_client
+from tests.integration.staff_client import ISSUER, Answer, Signer, Staff, load_staff_app, staff_client
 from tests.reliability.support import Clock, submit
 
 # Everything a visitor typed about themselves: none of it may reach an audit record, a log line or an error.
@@ -117,6 +117,11 @@ ROUTES = [
 # ---------------------------------------------------------------------------
 # Who may
 # ---------------------------------------------------------------------------
+
+
+def test_the_token_test_covers_every_route_the_staff_app_declares() -> None:
+    declared = {(method, path) for path, methods in load_staff_app().routes.items() for method in methods}
+    assert declared == {(method, path.split("?")[0].replace("{id}", "{lead_id}")) for method, path in ROUTES}
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
