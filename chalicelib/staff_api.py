@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Response
 
 from chalicelib.auth import Action, Forbidden, Role, StaffUser, TokenVerifier, Unauthenticated
-from chalicelib.errors import LeadNotFound, NotesFull, StorageUnavailable
+from chalicelib.errors import LeadNotFound, StorageUnavailable
 from chalicelib.leads import Priority, Status
 from chalicelib.logs import log_event
 
@@ -179,10 +179,9 @@ def _answer(exc: Exception, action: Action) -> Response:
             current=exc.current,
         )
     if isinstance(exc, actions.NoteInvalid):
-        # Fixed words: the note's text is never echoed.
-        return _invalid("text", f"A note must hold 1 to {actions.NOTE_LIMIT} characters.")
-    if isinstance(exc, NotesFull):
-        return problem(409, "Too many notes", f"A lead holds at most {exc.limit} notes; nothing was added.")
+        # The action's own words (empty, too long, one too many), which never hold the note's text.
+        said = str(exc) or f"a note holds 1 to {actions.NOTE_LIMIT} characters"
+        return _invalid("text", said[0].upper() + said[1:] + ".")
     if isinstance(exc, StorageUnavailable):
         log_event("staff_storage_unavailable", code=exc.code, route=action.value, status_code=503)
         return problem(

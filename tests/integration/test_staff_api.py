@@ -315,7 +315,8 @@ def test_an_empty_too_long_or_missing_note_is_422(staff: Staff, deps: Any, clock
     answer = staff.post(f"/staff/leads/{lead_id}/notes", {"text": text} if text is not None else {})
     problem = assert_problem(answer, 422)
     assert [e["field"] for e in problem["errors"]] == ["text"]
-    assert "2000" in problem["errors"][0]["message"]
+    said = problem["errors"][0]["message"]
+    assert "2000" in said if isinstance(text, str) and len(text) > 2000 else said
     assert deps.store.lead_notes(lead_id) == []
 
 
@@ -328,8 +329,8 @@ def test_a_lead_that_holds_all_the_notes_it_can_takes_no_more(
     lead_id = submit(deps, clock)
     for n in range(2):
         assert staff.post(f"/staff/leads/{lead_id}/notes", {"text": f"{NOTE} ({n})"}).status == 201
-    body = assert_problem(staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE}), 409)
-    assert "2 notes" in body["detail"]
+    body = assert_problem(staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE}), 422)
+    assert body["errors"] == [{"field": "text", "message": "A lead holds at most 2 notes."}]
     assert len(deps.store.lead_notes(lead_id)) == 2
 
 
