@@ -94,6 +94,8 @@ def test_the_staff_api_can_add_audit_records_but_never_change_or_delete_one(
     assert _allows(policy, "dynamodb:DeleteItem", table, "TransactWriteItems", lead)
 
 
+# Chalice's test client lets every Cognito-guarded request through; the staff function checks the token itself.
+@pytest.mark.filterwarnings("ignore:CognitoUserPoolAuthorizer is not a supported:UserWarning")
 def test_the_staff_policy_allows_every_call_the_staff_api_makes_and_nothing_more(
     configured: tuple[Path, dict[str, str]], aws: Stack, deps: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
