@@ -96,3 +96,35 @@ def test_audit_items_are_kept_six_years_and_are_never_leads(client: Any, aws: St
     pump(client, aws)
     assert len(aws.notices()) == sent
     assert table_items(aws.table, "LEAD#") == []
+
+
+def test_no_audit_item_or_log_line_in_the_table_holds_the_persons_details_or_a_note(
+    client: Any, aws: Stack, deps: Any, capsys: Any
+) -> None:
+    secrets = {
+        "first_name": "Zebulon",
+        "last_name": "Quartermaine",
+        "email": "zq.unique@example.org",
+        "phone": "(202) 555-0177",
+        "message": "Flashbacks from the convoy in Kandahar every single night.",
+    }
+    note_text = "Husband Thaddeus answers the landline."
+    lead_id = new_lead(client, **secrets)
+    pump(client, aws)
+    bob = Actor("bob", "clinician", "198.51.100.8")
+    actions.list_leads(deps, ALICE)
+    actions.view_lead(lead_id, deps, ALICE)
+    actions.claim(lead_id, deps, ALICE)
+    actions.add_note(lead_id, note_text, deps, ALICE)
+    actions.change_status(lead_id, "contacted", deps, ALICE)
+    actions.export_csv(deps, ALICE, None, None)
+    actions.view_lead(lead_id, deps, bob)
+    actions.erase(lead_id, deps, Actor("dana", "admin", ""))
+
+    stored = [i for i in table_items(aws.table) if i.get("entity") == "audit"]
+    days = sorted({i["audit_day"] for i in stored})  # one, unless the test ran across midnight UTC
+    day = [record for d in days for record in actions.audit_day(d, deps, ALICE)]
+    assert len(stored) == len(day) == 8
+    captured = json.dumps(stored) + json.dumps(day) + capsys.readouterr().out
+    for value in [*secrets.values(), "2025550177", "555-0177", "Kandahar", note_text, "Thaddeus"]:
+        assert value.lower() not in captured.lower(), value
