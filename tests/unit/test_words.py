@@ -348,18 +348,23 @@ def test_each_message_the_form_shows_is_what_the_server_answers_for_that_mistake
         assert exported[field][kind] == _server_says(field, changes), (field, kind)
 
 
-def _snippet_english() -> dict[str, str]:
+def _snippet_copy(name: str) -> dict[str, str]:
     source = (ROOT / "web" / "next-steps.js").read_text(encoding="utf-8")
-    block = source[source.index("var ENGLISH = {") : source.index("};", source.index("var ENGLISH = {"))]
+    start = source.index(f"var {name} = {{")
+    block = source[start : source.index("};", start)]
     return {m[1]: json.loads(m[2]) for m in re.finditer(r'^ {4}(\w+): ("(?:[^"\\]|\\.)*"),$', block, re.M)}
 
 
-def test_the_snippets_own_words_are_the_catalogues_and_it_keeps_an_english_copy_in_step() -> None:
+def test_the_snippets_own_words_are_the_catalogues_and_it_keeps_a_copy_of_each_in_step() -> None:
     from scripts import export_schema
 
     schema = json.loads((ROOT / "web" / "lead-schema.json").read_text(encoding="utf-8"))
-    assert _snippet_english() == schema["x-text"] == export_schema.web_text("en")
-    used = set(re.findall(r"\btext\.(\w+)\b", (ROOT / "web" / "next-steps.js").read_text(encoding="utf-8")))
+    assert _snippet_copy("ENGLISH") == schema["x-text"] == export_schema.web_text("en")
+    assert _snippet_copy("SPANISH") == schema["x-translations"]["es"]["x-text"] == export_schema.web_text("es")
+    source = (ROOT / "web" / "next-steps.js").read_text(encoding="utf-8")
+    assert "var BUILT_IN = { en: ENGLISH, es: SPANISH };" in source
+    assert set(words.languages()) == {"en", "es"}, "a new catalogue: add its copy to the snippet's BUILT_IN"
+    used = set(re.findall(r"\btext\.(\w+)\b", source))
     assert used == set(export_schema.WEB_TEXT), "the snippet reads exactly the words the export gives it"
 
 
