@@ -54,6 +54,8 @@ Channel = Literal["phone", "text", "email"]
 BestTime = Literal["morning", "afternoon", "evening", "any"]
 Service = Literal["ketamine_infusion", "ketamine_assisted_psychotherapy", "consultation", "other"]
 Treatment = Literal["therapy", "ssri_snri", "other_medication", "tms", "esketamine", "none"]
+# The languages a visitor can be answered in: one catalogue each in chalicelib/data/messages/.
+Language = Literal["en", "es"]
 
 
 # The visitor's own answers, stored on a lead as given (after validation).
@@ -118,6 +120,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "best_time": ("morning", "afternoon", "evening", "any"),
     "service": ("ketamine_infusion", "ketamine_assisted_psychotherapy", "consultation", "other"),
     "tried_treatments": ("therapy", "ssri_snri", "other_medication", "tms", "esketamine", "none"),
+    "language": ("en", "es"),
 }
 DEFAULTS: dict[str, Any] = {"best_time": "any", "service": "consultation", "consent_to_text": False}
 _OPTIONAL_LINES = ("last_name", "privacy_notice_version", "submission_id", *SOURCE_FIELDS)
@@ -198,6 +201,8 @@ class Submission(NamedTuple):
     utm_campaign: str | None
     utm_term: str | None
     utm_content: str | None
+    # How to speak to the visitor, not what they asked: no part of either fingerprint.
+    language: str | None
     # Honeypot: hidden from people. Only whether it was filled is kept; never dumped.
     website: str | None
 
@@ -223,7 +228,8 @@ class Submission(NamedTuple):
     def idempotency_fingerprint(self) -> str:
         """Hash of everything the visitor sent, to tell a replay from a reuse of its key."""
         body = self.dumped()
-        del body["submission_id"]
+        for name in ("submission_id", "language"):
+            del body[name]
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
     def duplicate_fingerprint(self) -> str:
@@ -232,9 +238,11 @@ class Submission(NamedTuple):
         Left out is only what changes when the same form is sent again from a
         reloaded page (its key, start time and source page); a change to any
         answer is a new request and must never be swallowed as a replay.
+        The same answers from the form in another language are the same
+        request: the visitor gets the first answer, in its language.
         """
         body = self.dumped()
-        for name in ("submission_id", "started_at", *SOURCE_FIELDS):
+        for name in ("submission_id", "started_at", "language", *SOURCE_FIELDS):
             del body[name]
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
@@ -271,6 +279,7 @@ LABEL_CODES = {
     "privacy_notice_version": "label.privacy_notice_version",
     "submission_id": "label.submission_id",
     "started_at": "label.started_at",
+    "language": "label.language",
 }
 
 # A field with words of its own says them for any mistake in it.
@@ -285,6 +294,7 @@ _FIELD_CODES = {
     "consent_to_contact": "field.consent_to_contact.required",
     "consent_to_text": "field.consent_to_text.required",
     "started_at": "field.started_at.invalid",
+    "language": "field.language.invalid",
 }
 _MISSING_CODES = {"preferred_contact": "field.preferred_contact.required"}
 # A mistake with words of its own, whatever the field's other words.
@@ -389,6 +399,7 @@ def _quick(data: Any, phone_region: str) -> Submission | None:
             consent_to_contact=_consent(data),
             consent_to_text=_flag_of(data, "consent_to_text"),
             started_at=_start(data),
+            language=_language(data.get("language")),
             website=_honeypot(data.get("website")),
             **fields,
         )
@@ -469,6 +480,15 @@ def _start(data: dict[str, Any]) -> datetime | None:
         raise _Unsure()
     start: datetime | None = _sure(aware_start, _sure(epoch_start, value))
     return start
+
+
+def _language(value: Any) -> str | None:
+    if value is None:
+        return None
+    choice = _choice(value) if type(value) is str else value
+    if choice is not None and choice not in CHOICES["language"]:
+        raise _Unsure()
+    return str(choice) if choice is not None else None
 
 
 def _honeypot(value: Any) -> str | None:

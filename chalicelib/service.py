@@ -34,7 +34,7 @@ from chalicelib.leads import (
     validate_submission,
 )
 from chalicelib.logs import log_event
-from chalicelib.ports import Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
+from chalicelib.ports import AuditRecord, Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
 from chalicelib.screening import crisis_resources, spam_reasons, suggests_crisis
 from chalicelib.settings import Settings
 from chalicelib.text import clean_line
@@ -110,6 +110,8 @@ class Accepted:
     replayed: bool = False
     # The answer exactly as stored with the guards: a replay returns the same bytes.
     text: str = ""
+    # The language the answer is in: a replay's is the first answer's.
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def crisis(self) -> bool:
@@ -130,6 +132,8 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     """Validate, screen and store one submission with a single conditional write."""
     settings = deps.settings
     sub = validate_submission(data, settings.default_region, meta.language)
+    # The edge has chosen it from the same field (or Accept-Language when the form named none).
+    language = sub.language or meta.language
     if settings.turnstile_enabled:
         if deps.verifier is None or not deps.verifier(meta.verification_token or "", meta.source_ip or None):
             log_event("lead_rejected", outcome="verification_failed")
@@ -145,13 +149,13 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
         "lead_id": lead_id,
         "status": "received",
         "message": text(
-            meta.language,
+            language,
             "received_crisis" if crisis else "received",
-            hours=settings.office_hours.sentence(meta.language),
+            hours=settings.office_hours.sentence(language),
         ),
     }
     if crisis:
-        body["crisis_resources"] = crisis_resources(meta.language)
+        body["crisis_resources"] = crisis_resources(language)
     response = json.dumps(body, separators=(",", ":"))
 
     key = meta.idempotency_key or sub.submission_id
@@ -166,8 +170,9 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     dup_key = _hash(duplicate, *verdict) if verdict else duplicate
     if idem_key:
         expires = epoch + int(IDEMPOTENCY_TTL.total_seconds())
-        guards.append(Guard(GuardKind.IDEMPOTENCY, idem_key, lead_id, expires, response, fingerprint))
-    guards.append(Guard(GuardKind.DUPLICATE, dup_key, lead_id, epoch + int(DUPLICATE_WINDOW.total_seconds()), response))
+        guards.append(Guard(GuardKind.IDEMPOTENCY, idem_key, lead_id, expires, response, fingerprint, language))
+    dup_expires = epoch + int(DUPLICATE_WINDOW.total_seconds())
+    guards.append(Guard(GuardKind.DUPLICATE, dup_key, lead_id, dup_expires, response, language=language))
     lead = _lead_record(sub, lead_id, now, meta, settings, reasons, crisis, fingerprint)
     # Every urgent lead marks its client as "urgent sent" for URGENT_WINDOW (in
     # the same transaction: still one round trip), so an over-limit crisis
@@ -210,7 +215,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             priority=lead["priority"],
             metrics={"LeadsReceived": 1},
         )
-    return Accepted(body, text=response)
+    return Accepted(body, text=response, language=language)
 
 
 def _store_over_limit_crisis(
@@ -265,7 +270,7 @@ def _resolve_conflict(
     if first.lead_id == lead_id:
         return None
     log_event("lead_replayed", lead_id=first.lead_id, kind=kind.value)
-    return Accepted(json.loads(first.response), replayed=True, text=first.response)
+    return Accepted(json.loads(first.response), replayed=True, text=first.response, language=first.language)
 
 
 def _client(source_ip: str, settings: Settings) -> str:
@@ -308,6 +313,8 @@ def _lead_record(
         "status": (Status.SPAM if spam else Status.NEW).value,
         "priority": (Priority.URGENT if crisis else Priority.NORMAL).value,
         **fields,
+        # The language the visitor is answered in; staff see it, and subscribe by it.
+        "language": sub.language or meta.language,
         "consent": {
             "contact": sub.consent_to_contact,
             "text": sub.consent_to_text,
@@ -345,8 +352,10 @@ def get_lead(lead_id: str, deps: Deps) -> dict[str, Any]:
     return deps.store.get_lead(lead_id)
 
 
-def set_status(lead_id: str, new_status: str, deps: Deps, expected: str | None = None) -> dict[str, Any]:
-    """Move a lead to a work status, only from the status the caller saw (no lost update)."""
+def set_status(
+    lead_id: str, new_status: str, deps: Deps, expected: str | None = None, audit: AuditRecord | None = None
+) -> dict[str, Any]:
+    """Move a lead to a work status only from the status the caller saw (no lost update), with `audit`."""
     if new_status not in WORK_STATUSES:
         raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}")
     current = deps.store.get_lead(lead_id)
@@ -360,25 +369,33 @@ def set_status(lead_id: str, new_status: str, deps: Deps, expected: str | None =
     expires_at = None
     if target in (Status.CLOSED, Status.DECLINED):
         expires_at = int((now + timedelta(days=deps.settings.closed_retention_days)).timestamp())
-    updated = deps.store.set_status(lead_id, target, expected=Status(seen), updated_at=iso(now), expires_at=expires_at)
+    updated = deps.store.set_status(
+        lead_id,
+        target,
+        expected=Status(seen),
+        updated_at=iso(now),
+        expires_at=expires_at,
+        contacted_at=iso(now) if target is Status.CONTACTED else None,
+        audit=audit,
+    )
     log_event("lead_status", lead_id=lead_id, status=target.value)
     return updated
 
 
-def restore_spam(lead_id: str, deps: Deps) -> str:
-    """Move a lead flagged as spam back to `new` and send its notice once."""
+def restore_spam(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> str:
+    """Move a lead flagged as spam back to `new` (with `audit`, together) and send its notice once."""
     now = deps.clock()
     due_at = iso(now + timedelta(seconds=deps.settings.notice_grace_seconds))
-    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at):
+    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at, audit=audit):
         deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
         raise StatusConflict(f"lead {lead_id} is not spam")
     log_event("lead_restored", lead_id=lead_id)
     return deliver_notice(lead_id, deps)
 
 
-def erase_lead(lead_id: str, deps: Deps) -> None:
-    """Delete a lead and every item keyed by it (its idempotency and duplicate guards, while they name it)."""
-    deps.store.erase(lead_id)
+def erase_lead(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> None:
+    """Delete a lead and every item keyed by it (its notes, and its guards while they name it); `audit` stays."""
+    deps.store.erase(lead_id, audit=audit)
     log_event("lead_erased", lead_id=lead_id)
 
 

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from chalicelib.leads import (
     BestTime,
     Channel,
+    Language,
     Service,
     Submission,
     Treatment,
@@ -74,6 +75,8 @@ class LeadSubmission(BaseModel):
     utm_campaign: Annotated[SourceText | None, BLANK_IS_NONE] = None
     utm_term: Annotated[SourceText | None, BLANK_IS_NONE] = None
     utm_content: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    # How to speak to the visitor, not what they asked: no part of either fingerprint.
+    language: Annotated[Language | None, BeforeValidator(_choice)] = None
     # Honeypot: hidden from people. Only whether it was filled is kept.
     website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
 

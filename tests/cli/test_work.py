@@ -86,6 +86,7 @@ def test_show_labels_the_whole_lead_including_consent_and_notice(cli: Cli, clien
         ("Phone", "+12025550143"),
         ("Prefers", "Phone call"),
         ("Best time", "evening"),
+        ("Language", "English"),
         ("Service", "Ketamine-assisted psychotherapy (KAP)"),
         ("Tried", "Therapy, SSRI/SNRI"),
         ("To contact", "yes"),
@@ -104,6 +105,12 @@ def test_show_labels_the_whole_lead_including_consent_and_notice(cli: Cli, clien
     assert as_json["consent"] == item["consent"]
     assert as_json["notice_state"] == "sent" and as_json["notice_message_id"] == item["notice_message_id"]
     assert "pk" not in as_json and "fingerprint" not in as_json
+
+
+def test_show_says_a_spanish_speakers_language(cli: Cli, client: Any, aws: Stack) -> None:
+    lead_id = submit(client, language="es")
+    out = cli("show", lead_id).out
+    assert any(line.strip().startswith("Language") and "Spanish" in line for line in out.splitlines()), out
 
 
 # -- status -----------------------------------------------------------------
@@ -219,7 +226,10 @@ def test_erase_asks_for_the_id_and_leaves_nothing_keyed_by_the_lead(cli: Cli, cl
 
     done = cli("erase", lead_id, stdin=lead_id.lower() + "\n")
     assert done.code == 0 and f"Lead {lead_id} erased." in done.out
-    assert [i for i in table_items(aws.table) if lead_id in json.dumps(i)] == []
+    # Only its audit records stay (each confirmation showed the lead: a view), and they hold no PHI.
+    left = sorted((i for i in table_items(aws.table) if lead_id in json.dumps(i)), key=lambda i: i["at"])
+    assert [(i["entity"], i["action"]) for i in left] == [("audit", "view"), ("audit", "view"), ("audit", "erase")]
+    assert "Robin" not in json.dumps(left) and "avery.quill" not in json.dumps(left)
     assert stored(aws, other)["status"] == "new"
 
     gone = cli("show", lead_id)

@@ -35,6 +35,7 @@ TYPICAL: dict[str, Any] = {
     "started_at": NOW_MS - 60_000,
     "source_page": "https://clinic.example/ptsd",
     "utm_source": "newsletter",
+    "language": "en",
     "website": "",
 }
 
@@ -55,7 +56,12 @@ def test_the_quick_check_knows_every_field_of_the_model_in_its_order_with_its_li
                 lengths[name] = option["maxLength"]
     assert lengths == MAX_LENGTHS
     assert properties["tried_treatments"]["maxItems"] == MAX_TREATMENTS
-    choices = {name: tuple(p["enum"]) for name, p in properties.items() if "enum" in p}
+    choices = {
+        name: tuple(option["enum"])
+        for name, p in properties.items()
+        for option in p.get("anyOf", [p])
+        if "enum" in option
+    }
     choices["tried_treatments"] = tuple(properties["tried_treatments"]["items"]["enum"])
     assert choices == CHOICES
     defaults = {name: p["default"] for name, p in properties.items() if p.get("default") not in (None, [])}
@@ -91,7 +97,7 @@ def test_the_stored_answers_and_fingerprints_are_those_the_model_gives() -> None
     import hashlib
     import json
 
-    body = m.model_dump(mode="json", exclude={"submission_id"})
+    body = m.model_dump(mode="json", exclude={"submission_id", "language"})
     assert (
         sub.idempotency_fingerprint()
         == hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -143,6 +149,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "utm_campaign": _field(["spring"]),
     "utm_term": _field(["ptsd"]),
     "utm_content": _field(["a"]),
+    "language": _field(["en", "es", " ES ", "fr", ""]),
     "website": _field(["", "  ", "http://spam.example"]),
 }
 SUBMISSIONS = st.fixed_dictionaries(
