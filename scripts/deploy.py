@@ -84,9 +84,6 @@ NOT_COMPILED = (
     "phonenumbers/geocoder.py",
     "phonenumbers/carrier.py",
     "phonenumbers/timezone.py",
-    # The phrase lists' grammar: read only while the export
-    # crisis_phrases.compiled.json is stale, which a unit test refuses.
-    "chalicelib/phrases.py",
 )
 # phonenumbers loads one metadata module per region it parses a number for:
 # only the stage's default region (PHONE_DEFAULT_REGION) gets bytecode.
