@@ -373,10 +373,11 @@ class _Unsure(Exception):
 def _quick(data: Any, phone_region: str) -> Submission | None:
     """The submission, validated as the model would, when every field is plainly valid; else None.
 
-    Each field is a JSON string, boolean, list of strings or number exactly
-    where the model wants one, cleaned by the model's own functions and held
-    to its limits. Anything else (a mistake, another type, a form post's
-    strings for booleans, a start time as text) is not judged here.
+    Each field is a string, boolean, list of strings or number exactly where
+    the model wants one (as JSON and a form post, read by chalicelib/bodies.py,
+    give them), cleaned by the model's own functions and held to its limits.
+    Anything else (a mistake, another type, a start time as a date) is not
+    judged here.
     """
     if not isinstance(data, dict):
         return None
@@ -474,9 +475,10 @@ def _flag_of(data: dict[str, Any], name: str) -> bool:
 
 def _start(data: dict[str, Any]) -> datetime | None:
     value = data.get("started_at")
-    if value is None:
+    if value is None or (type(value) is str and not value.strip()):
         return None
-    if type(value) not in (int, float):
+    # Milliseconds, as a number (JSON) or digits (a form post); a time in words is the model's to read.
+    if type(value) not in (int, float) and not (type(value) is str and value.strip().isdigit()):
         raise _Unsure()
     start: datetime | None = _sure(aware_start, _sure(epoch_start, value))
     return start

@@ -138,7 +138,8 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "submission_id": _field(["k-1", "k" * 129]),
     "started_at": st.one_of(
         st.integers(NOW_MS - 10**10, NOW_MS + 2 * 86_400_000),
-        st.sampled_from([0, -1, 10**14, 946684800000, 946684799999, "1764631140123", "2026-01-01T00:00:00Z", True]),
+        st.sampled_from([0, -1, 10**14, 946684800000, 946684799999, "1764631140123", " 1764631140123 ", "", "  "]),
+        st.sampled_from(["²", "1e12", "2026-01-01T00:00:00Z", True, str(NOW_MS), str(NOW_MS + 10**9)]),
         st.floats(min_value=9e11, max_value=2e12),
         ODD,
     ),
@@ -203,6 +204,8 @@ def test_the_quick_check_takes_the_common_submissions() -> None:
         plain,
         {**plain, "first_name": "José", "message": "Hola, ¿tienen citas?", "tried_treatments": []},
         {**plain, "email": "a@example.org", "preferred_contact": "email", "started_at": None, "website": ""},
+        # A plain form post, as chalicelib/bodies.py reads it: checkboxes as booleans, everything else text.
+        {**plain, "tried_treatments": ["therapy"], "started_at": str(NOW_MS - 60_000), "last_name": "", "website": ""},
     ):
         assert _check(data, "US"), data
 
@@ -210,9 +213,9 @@ def test_the_quick_check_takes_the_common_submissions() -> None:
 @pytest.mark.parametrize(
     "changed",
     [
-        {"consent_to_contact": "on"},  # a form post's strings: the model reads them
+        {"consent_to_contact": "on"},  # strings for booleans: the model reads them
         {"consent_to_text": "true"},
-        {"started_at": "1764631140123"},
+        {"started_at": "2026-12-01T23:19:00Z"},  # a time as a date
         {"phone": "555"},  # a mistake: the model says what is wrong
         {"preferred_contact": "text"},  # consent to texts missing (a rule across fields)
         {"first_name": "   "},
