@@ -3,11 +3,11 @@
 The rules of what a visitor may send are the pydantic model's
 (chalicelib/submission.py, `LeadSubmission`), which validates every
 submission with a mistake or anything out of the ordinary. A plain,
-well-formed JSON submission, as the form's snippet sends, is checked here
-without loading pydantic (`_quick`): importing pydantic and building the
-model is some 100 ms of CPU, most of the excess of a cold start over a
-minimal function, and the first visitor of every cold container waits for
-it. `_quick` applies the same cleaning functions and limits, and answers
+well-formed submission, as the form's snippet or a plain form post sends
+it, is checked here without loading pydantic (`_quick`): importing pydantic
+and building the model is some 100 ms of CPU, most of the excess of a cold
+start over a minimal function, and the first visitor of every cold
+container waits for it. `_quick` applies the same cleaning functions and limits, and answers
 only when it is sure: when in doubt it leaves the submission to the model.
 tests/unit/test_quick_validation.py holds the two to the same result.
 """
