@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from chalicelib.hours import InvalidHours, OfficeHours, check_timezone, parse_hours
+from chalicelib.hours import InvalidHours, OfficeHours, check_timezone, parse_holidays, parse_hours
 
 _PHONE = re.compile(r"^\+?[0-9 ().-]+$")
 
@@ -45,12 +45,15 @@ class Settings:
     clinic_phone: str = ""
     clinic_hours: str = "Mon-Fri 08:00-18:00"
     clinic_timezone: str = "America/New_York"
+    clinic_holidays: str = ""
+    urgent_ack_minutes: int = 10
+    ack_minutes: int = 30
     form_url: str = ""
 
     @property
     def office_hours(self) -> OfficeHours:
-        """The intake team's hours (CLINIC_HOURS in CLINIC_TIMEZONE), parsed once."""
-        return _office_hours(self.clinic_hours, self.clinic_timezone)
+        """The intake team's hours (CLINIC_HOURS in CLINIC_TIMEZONE, closed on CLINIC_HOLIDAYS), parsed once."""
+        return _office_hours(self.clinic_hours, self.clinic_timezone, self.clinic_holidays)
 
     @property
     def clinic_phone_link(self) -> str:
@@ -86,6 +89,13 @@ class Settings:
             parse_hours(hours, timezone)
         except InvalidHours as exc:
             raise ValueError(f"CLINIC_HOURS must look like 'Mon-Fri 08:00-18:00': {exc}") from None
+        holidays = ", ".join(p.strip() for p in e.get("CLINIC_HOLIDAYS", "").split(",") if p.strip())
+        try:
+            parse_holidays(holidays)
+        except InvalidHours as exc:
+            raise ValueError(f"CLINIC_HOLIDAYS must be dates like '2026-12-25, 2027-01-01': {exc}") from None
+        urgent_ack = _minutes(e, "URGENT_ACK_MINUTES", d.urgent_ack_minutes)
+        ack = _minutes(e, "ACK_MINUTES", d.ack_minutes)
         form_url = e.get("FORM_URL", "").strip()
         if form_url and not form_url.startswith(("https://", "http://")):
             raise ValueError("FORM_URL must be the form page's full address, starting with https://")
@@ -111,13 +121,26 @@ class Settings:
             clinic_phone=phone,
             clinic_hours=hours,
             clinic_timezone=timezone,
+            clinic_holidays=holidays,
+            urgent_ack_minutes=urgent_ack,
+            ack_minutes=ack,
             form_url=form_url,
         )
 
 
+def _minutes(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of minutes from 1 to a day, or a ValueError naming the setting."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 1440:
+        raise ValueError(f"{name} must be a whole number of minutes from 1 to 1440, not {raw[:20]!r}")
+    return int(raw)
+
+
 @lru_cache(maxsize=4)
-def _office_hours(hours: str, timezone: str) -> OfficeHours:
-    return parse_hours(hours, timezone)
+def _office_hours(hours: str, timezone: str, holidays: str = "") -> OfficeHours:
+    return parse_hours(hours, timezone, parse_holidays(holidays))
 
 
 @lru_cache(maxsize=1)
