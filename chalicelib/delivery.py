@@ -1,4 +1,4 @@
-"""Staff notices: deliver each new lead's notice once, retry with backoff, remind, all over the store port."""
+"""Staff notices: deliver each new lead's notice once, retry with backoff, sweep, all over the store port."""
 
 from __future__ import annotations
 
@@ -101,40 +101,20 @@ def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
 
 
 def sweep(deps: Deps) -> dict[str, int]:
-    """Retry due notices and send one reminder for each lead left `new` too long."""
+    """Retry due notices, then escalate urgent leads and remind of normal ones that nobody has acknowledged."""
     now = deps.clock()
-    tally: dict[str, Any] = {**_tally(), "reminders": 0}
+    tally: dict[str, Any] = _tally()
     for lead_id in deps.store.leads_due(iso(now)):
         _deliver_isolated(lead_id, deps, tally)
-    cutoff = iso(now - timedelta(hours=deps.settings.follow_up_hours))
-    for lead in deps.store.leads_awaiting_reminder(cutoff):
-        if lead.get("reminded_at") or lead.get("notice_state") != NoticeState.SENT:
-            continue
-        if send_reminder(lead["lead_id"], deps):
-            tally["reminders"] += 1
-    # Each reminder already counted itself (send_reminder); counting the
-    # tally here too would double the Reminders metric.
+    from chalicelib.escalation import escalate_waiting
+
+    nudged = escalate_waiting(deps)
+    # Kept apart from the notice counts: "failed" and "skipped" are new-lead notices.
+    tally.update({f"escalations_{k}" if k in ("failed", "skipped") else k: v for k, v in nudged.items()})
+    # Each escalation and reminder already counted itself in its metric;
+    # counting the tally here too would double them.
     log_event("sweep", **tally)
     return tally
-
-
-def send_reminder(lead_id: str, deps: Deps) -> bool:
-    """Send the one follow-up reminder for a lead still `new`; False if not due or it failed."""
-    now = deps.clock()
-    lead = deps.store.claim_reminder(lead_id, iso(now))
-    if lead is None:
-        return False
-    from chalicelib.notices import Notice, PublishFailed
-
-    try:
-        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail))
-    except PublishFailed as exc:
-        # Leave it for the next sweep.
-        deps.store.release_reminder(lead_id)
-        log_event("reminder_failed", level=logging.WARNING, lead_id=lead_id, code=exc.code)
-        return False
-    log_event("reminder_sent", lead_id=lead_id, metrics={"Reminders": 1})
-    return True
 
 
 def redrive(deps: Deps) -> dict[str, int]:

@@ -34,6 +34,11 @@ SAFE_FIELDS = frozenset(
         "dead",
         "skipped",
         "reminders",
+        "escalations",
+        "escalations_failed",
+        "escalations_skipped",
+        "stopped",
+        "round",
         "retry_after",
         "route",
     }

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
-Event = Literal["new_lead", "reminder"]
+Event = Literal["new_lead", "reminder", "escalation"]
 
 
 class NoticeContact(BaseModel):
@@ -43,9 +43,11 @@ class Notice(BaseModel):
     best_time: Literal["morning", "afternoon", "evening", "any"]
     language: Literal["en", "es"] = "en"
     contact: NoticeContact | None = None
+    # Which escalation this is (1, 2, 3) when `event` is "escalation".
+    escalation: int | None = None
 
     @classmethod
-    def for_lead(cls, lead: dict[str, Any], event: Event, detail: str) -> Notice:
+    def for_lead(cls, lead: dict[str, Any], event: Event, detail: str, escalation: int | None = None) -> Notice:
         """Pick the safe fields of a stored lead; `detail` is the stage's level."""
         contact = None
         if detail == "contact":
@@ -61,13 +63,16 @@ class Notice(BaseModel):
             best_time=lead.get("best_time", "any"),
             language=lead.get("language") or "en",
             contact=contact,
+            escalation=escalation,
         )
 
     def _headline(self) -> str:
+        if self.event == "escalation":
+            return f"URGENT, not picked up yet (alert {self.escalation or 1}): call back at once."
         if self.priority is Priority.URGENT:
             return "URGENT: call back at once."
         if self.event == "reminder":
-            return "Reminder: a lead is still new."
+            return "Reminder: a lead is still waiting for someone to pick it up."
         return "New Next Steps lead."
 
     def _ask(self) -> str:
@@ -91,6 +96,8 @@ class Notice(BaseModel):
         ]
         if self.priority is Priority.URGENT:
             lines += ["", "The message suggests the person may be in crisis. Call back at once."]
+        if self.event == "escalation":
+            lines += ["Nobody has opened or claimed this lead yet. Opening it in the staff inbox stops these alerts."]
         if self.contact is not None:
             lines += ["", f"First name: {self.contact.first_name}", f"Reach them at: {self.contact.callback}"]
         lines += ["", f"Open it from the project folder with: {staff_command(self.lead_id)}"]

@@ -26,6 +26,7 @@ from chalicelib.errors import (
     VerificationFailed,
     WriteConflict,
 )
+from chalicelib.escalation import first_due
 from chalicelib.ids import new_lead_id
 from chalicelib.leads import (
     ANSWER_FIELDS,
@@ -334,6 +335,8 @@ def _lead_record(
         # The sweeper's backstop: if the stream never delivers, this lead is
         # due for its notice after a short grace period.
         record["notice_due_at"] = iso(now + timedelta(seconds=settings.notice_grace_seconds))
+        # Its speed-to-lead clock: escalated or reminded if nobody opens it by then.
+        record["ack_due_at"] = first_due(record["priority"], now, settings)
     return record
 
 
@@ -371,7 +374,9 @@ def restore_spam(lead_id: str, deps: Deps) -> str:
     """Move a lead flagged as spam back to `new` and send its notice once."""
     now = deps.clock()
     due_at = iso(now + timedelta(seconds=deps.settings.notice_grace_seconds))
-    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at):
+    # Spam is never urgent (a crisis message is never set aside): a normal lead's clock, from now.
+    ack_due_at = first_due(Priority.NORMAL, now, deps.settings)
+    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at, ack_due_at=ack_due_at):
         deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
         raise StatusConflict(f"lead {lead_id} is not spam")
     log_event("lead_restored", lead_id=lead_id)
@@ -385,6 +390,6 @@ def erase_lead(lead_id: str, deps: Deps) -> None:
 
 
 # The notice side lives in chalicelib/delivery.py; these names stay the service's.
-from chalicelib.delivery import deliver_notice, iso, notify_new_leads, redrive, send_reminder, sweep  # noqa: E402
+from chalicelib.delivery import deliver_notice, iso, notify_new_leads, redrive, sweep  # noqa: E402
 
-__all__ += ["deliver_notice", "iso", "notify_new_leads", "redrive", "send_reminder", "sweep"]
+__all__ += ["deliver_notice", "iso", "notify_new_leads", "redrive", "sweep"]

@@ -37,7 +37,6 @@ class Settings:
     max_links: int = 2
     notice_max_attempts: int = 6
     notice_grace_seconds: int = 120
-    follow_up_hours: int = 24
     closed_retention_days: int = 365
     spam_retention_days: int = 30
     turnstile_enabled: bool = False
@@ -113,7 +112,6 @@ class Settings:
             max_links=num("MAX_LINKS", d.max_links),
             notice_max_attempts=num("NOTICE_MAX_ATTEMPTS", d.notice_max_attempts),
             notice_grace_seconds=num("NOTICE_GRACE_SECONDS", d.notice_grace_seconds),
-            follow_up_hours=num("FOLLOW_UP_HOURS", d.follow_up_hours),
             closed_retention_days=num("CLOSED_RETENTION_DAYS", d.closed_retention_days),
             spam_retention_days=d.spam_retention_days,
             turnstile_enabled=_flag(e.get("TURNSTILE_ENABLED", "")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.dynamo import acks
 from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, ConditionFailed, call, first_refusal, pause
 from chalicelib.dynamo.items import (
     LEAD_PREFIX,
@@ -35,7 +36,7 @@ from chalicelib.errors import (
     WriteConflict,
 )
 from chalicelib.leads import Status
-from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark
+from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark, WaitingLead
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -184,20 +185,25 @@ class LeadStore:
             remove=("notice_lease_until",) + (("notice_queue", "notice_due_at") if retry_at is None else ()),
         )
 
-    def claim_reminder(self, lead_id: str, now: str) -> dict[str, Any] | None:
-        """Take the one reminder of a lead still new."""
-        return self._update(
-            lead_id,
-            {"reminded_at": now},
-            "attribute_not_exists(reminded_at) AND #st = :new",
-            {":new": Status.NEW},
-            return_new=True,
-            names={"#st": "status"},
-        )
+    # -- the acknowledgement clock (chalicelib/dynamo/acks.py) -------------
 
-    def release_reminder(self, lead_id: str) -> None:
-        """Give a claimed reminder back."""
-        self._update(lead_id, {}, "attribute_exists(reminded_at)", remove=("reminded_at",))
+    def leads_awaiting_ack(self, now: str) -> Iterator[WaitingLead]:
+        """Every lead due at or before `now` in the sparse by_ack_due index, urgent first (read before acting)."""
+        return iter(acks.awaiting(self._db, self._table, now))
+
+    def claim_escalation(
+        self, lead_id: str, *, due_at: str, sent: int, at: str, next_due_at: str | None
+    ) -> dict[str, Any] | None:
+        """Take the escalation due at `due_at` after `sent` others, once (see the port)."""
+        return acks.claim(self._db, self._table, lead_id, due_at=due_at, sent=sent, at=at, next_due_at=next_due_at)
+
+    def release_escalation(self, lead_id: str, *, due_at: str, sent: int, next_due_at: str | None) -> None:
+        """Give a claimed escalation back, unless the lead was acknowledged or moved on meanwhile."""
+        acks.release(self._db, self._table, lead_id, due_at=due_at, sent=sent, next_due_at=next_due_at)
+
+    def stop_ack_clock(self, lead_id: str, *, due_at: str) -> bool:
+        """End the clock of a lead that left `new` unacknowledged."""
+        return acks.stop(self._db, self._table, lead_id, due_at=due_at)
 
     def set_status(
         self, lead_id: str, status: Status, *, expected: Status, updated_at: str, expires_at: int | None
@@ -219,17 +225,20 @@ class LeadStore:
             raise StatusConflict(f"lead {lead_id} is no longer {expected}")
         return updated
 
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str) -> bool:
-        """Move a spam lead back to new with its notice pending."""
+    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, ack_due_at: str | None = None) -> bool:
+        """Move a spam lead back to new with its notice pending and its clock running."""
+        values = {
+            "status": Status.NEW.value,
+            "notice_state": NoticeState.PENDING.value,
+            "notice_queue": NOTICE_QUEUE,
+            "notice_due_at": notice_due_at,
+            "restored_at": now,
+        }
+        if ack_due_at is not None:
+            values["ack_due_at"] = ack_due_at
         restored = self._update(
             lead_id,
-            {
-                "status": Status.NEW.value,
-                "notice_state": NoticeState.PENDING.value,
-                "notice_queue": NOTICE_QUEUE,
-                "notice_due_at": notice_due_at,
-                "restored_at": now,
-            },
+            values,
             "#st = :spam",
             {":spam": Status.SPAM},
             remove=("expires_at",),
@@ -258,10 +267,6 @@ class LeadStore:
         due = list(self.iter_index("by_notice", "notice_queue", NOTICE_QUEUE, "notice_due_at", upper=now))
         for item in due:
             yield str(item["pk"]).removeprefix(LEAD_PREFIX)
-
-    def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
-        """Every new lead created at or before `cutoff`."""
-        return self.leads_created_between(Status.NEW, None, cutoff)
 
     def erase(self, lead_id: str) -> None:
         """Delete a lead and, in the same transaction, each of its guards that still names it.

@@ -43,6 +43,7 @@ REQUIRED_OUTPUTS = (
     "KeyArn",
     "StatusIndexArn",
     "NoticeIndexArn",
+    "AckIndexArn",
 )
 # A stack in any other state has no usable outputs (still creating, failed, rolled back).
 USABLE_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"})
@@ -63,6 +64,7 @@ class StackOutputs:
     key_arn: str
     status_index_arn: str
     notice_index_arn: str
+    ack_index_arn: str
     staff_user_pool_id: str = ""
     staff_user_pool_arn: str = ""
     staff_client_id: str = ""
@@ -84,6 +86,7 @@ class StackOutputs:
             key_arn=outputs["KeyArn"],
             status_index_arn=outputs["StatusIndexArn"],
             notice_index_arn=outputs["NoticeIndexArn"],
+            ack_index_arn=outputs["AckIndexArn"],
             staff_user_pool_id=outputs.get("StaffUserPoolId", ""),
             staff_user_pool_arn=outputs.get("StaffUserPoolArn", ""),
             staff_client_id=outputs.get("StaffClientId", ""),
@@ -228,9 +231,11 @@ NOTICE_ATTRIBUTES = (
     "notice_message_id",
     "notice_sent_at",
 )
-# The sweeper also claims reminders (reminded_at, on a lead still `new`) and
-# queries the by_status index, whose keys are status and created_at.
-SWEEPER_ATTRIBUTES = (*NOTICE_ATTRIBUTES, "reminded_at", "status", "created_at")
+# The sweeper also claims escalations and reminders (chalicelib/dynamo/acks.py):
+# it moves or ends a lead's ack_due_at and appends to its escalations, on a
+# lead still `new` and not acknowledged, and queries the by_ack_due index,
+# whose keys are priority and ack_due_at.
+SWEEPER_ATTRIBUTES = (*NOTICE_ATTRIBUTES, "ack_due_at", "escalations", "status", "acknowledged_at", "priority")
 
 
 def _claim(table: list[str], attributes: Sequence[str]) -> dict[str, Any]:
@@ -295,9 +300,9 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
     if handler == "sweeper":
         return [
             _statement(
-                "FindOwedNoticesAndFollowUps",
+                "FindOwedNoticesAndWaitingLeads",
                 ["dynamodb:Query"],
-                [outputs.status_index_arn, outputs.notice_index_arn],
+                [outputs.notice_index_arn, outputs.ack_index_arn],
             ),
             _claim(table, SWEEPER_ATTRIBUTES),
             publish,
@@ -319,8 +324,9 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
     - notify_staff: reads the table's stream (ListStreams on "*", the only
       resource IAM accepts for it), UpdateItem of lead items' notice
       attributes to claim and record a notice, sns:Publish to the staff topic.
-    - sweeper: Query on the two indexes, UpdateItem of lead items' notice and
-      reminder attributes, sns:Publish to the staff topic.
+    - sweeper: Query on the by_notice and by_ack_due indexes (owed notices,
+      leads waiting for an acknowledgement), UpdateItem of lead items' notice
+      and escalation attributes, sns:Publish to the staff topic.
     - Each writes its own log group only. The table, its stream and the topic
       are encrypted with the stack's key.
     - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,

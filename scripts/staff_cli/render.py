@@ -109,7 +109,8 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
         "notice_message_id",
         "notice_last_error",
         "notice_due_at",
-        "reminded_at",
+        "ack_due_at",
+        "escalations",
         "spam_reasons",
         "restored_at",
         "started_at",
@@ -174,7 +175,11 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
                 ("Message id", lead.get("notice_message_id")),
                 ("Last error", lead.get("notice_last_error")),
                 ("Next try", when(lead.get("notice_due_at")) if lead.get("notice_due_at") else None),
-                ("Reminder sent", when(lead.get("reminded_at")) if lead.get("reminded_at") else None),
+                (
+                    "Escalated" if priority == "urgent" else "Reminder sent",
+                    ", ".join(when(at) for at in lead.get("escalations") or []) or None,
+                ),
+                ("Next alert due", when(lead.get("ack_due_at")) if lead.get("ack_due_at") else None),
             ],
         ),
         _section(

@@ -190,3 +190,27 @@ def metric_total(lines: list[dict[str, Any]], name: str) -> int:
         if name in declared:
             total += int(line[name])
     return total
+
+
+def acknowledge(deps: Any, lead_id: str, by: str) -> None:
+    """What the staff actions write when someone first opens or claims a lead (at the clock's now).
+
+    Who and when, only if nobody acknowledged it first, and the lead's
+    `ack_due_at` removed in the same write, so nothing more is escalated.
+    """
+    from chalicelib.memory import MemoryLeadStore
+    from chalicelib.service import iso
+
+    at = iso(deps.clock())
+    if isinstance(deps.store, MemoryLeadStore):
+        lead = deps.store.leads[lead_id]
+        if "acknowledged_at" not in lead:
+            lead.update(acknowledged_at=at, acknowledged_by=by)
+            lead.pop("ack_due_at", None)
+        return
+    deps.store._update(
+        lead_id,
+        {"acknowledged_at": at, "acknowledged_by": by},
+        "attribute_not_exists(acknowledged_at)",
+        remove=("ack_due_at",),
+    )

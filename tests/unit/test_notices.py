@@ -49,7 +49,18 @@ def test_notice_fields_are_only_the_safe_ones() -> None:
         "best_time",
         "language",
         "contact",
+        "escalation",
     }
+
+
+def test_an_escalation_says_which_alert_it_is_and_nothing_more_about_the_person() -> None:
+    notice = Notice.for_lead({**LEAD, "priority": "urgent"}, "escalation", "minimal", escalation=2)
+    assert notice.sms_text().startswith("URGENT, not picked up yet (alert 2): call back at once.")
+    assert notice.message_attributes()["event"] == {"DataType": "String", "StringValue": "escalation"}
+    assert notice.message_attributes()["priority"] == {"DataType": "String", "StringValue": "urgent"}
+    assert "Opening it in the staff inbox stops these alerts." in notice.email_text()
+    for value in [*HEALTH, "Marisol", "marisol.q@example.org", "+12025550143", "555"]:
+        assert value not in all_texts(notice)
 
 
 def test_minimal_notice_has_no_name_contact_or_health_detail() -> None:
