@@ -27,6 +27,7 @@ from scripts.staff_cli.render import (
     duration,
     render_lead,
     render_list,
+    render_speed,
     render_table,
     safe_text,
     show_time,
@@ -237,9 +238,11 @@ def cmd_redrive(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 
 
 def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
-    """Leads by day and status; notice delivery times."""
+    """Leads by day and status; notice delivery times; minutes to acknowledge and to first contact."""
     lower, upper = _range(args, default_days=args.days)
-    stats = compute_stats(read.created_between(ctx.deps.store, list(Status), lower, upper))
+    stats = compute_stats(
+        read.created_between(ctx.deps.store, list(Status), lower, upper), ctx.deps.settings.office_hours
+    )
     stats = {"since": lower, "until": upper, **stats}
     if args.json:
         io_.json(stats)
@@ -267,6 +270,12 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     io_.say("  by state: " + (", ".join(f"{k} {v}" for k, v in states.items()) or "none"))
     if states.get("failed") or states.get("dead"):
         io_.say(f"  Failed or dead notices can be sent again: {ctx.prog} redrive")
+    io_.say("")
+    io_.say(
+        f"Speed to lead: minutes from arrival, median / 90th percentile (leads measured); "
+        f"days and weeks in {stats['speed']['timezone']}, arrivals in or outside clinic hours"
+    )
+    io_.say(render_speed(stats["speed"]))
     return OK
 
 

@@ -55,6 +55,35 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _minutes(figures: dict[str, Any]) -> str:
+    if not figures["count"]:
+        return "—"
+    return f"{figures['median_minutes']:g} / {figures['p90_minutes']:g} ({figures['count']})"
+
+
+def render_speed(speed: dict[str, Any]) -> str:
+    """Speed to lead as a table: per day, per week and overall, arrivals in and outside clinic hours."""
+    headers = ["Period", "Arrived", "Leads", "Not opened", "To acknowledge", "To first contact"]
+    rows = []
+    periods = [*speed["by_day"].items(), *speed["by_week"].items(), ("all", speed["overall"])]
+    for period, groups in periods:
+        for arrival, label in (("in_hours", "in hours"), ("out_of_hours", "outside")):
+            group = groups[arrival]
+            if not group["leads"]:
+                continue
+            rows.append(
+                [
+                    period,
+                    label,
+                    str(group["leads"]),
+                    str(group["unacknowledged"]),
+                    _minutes(group["acknowledge"]),
+                    _minutes(group["first_contact"]),
+                ]
+            )
+    return render_table(headers, rows) if rows else "  none"
+
+
 def _yes(value: Any) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
