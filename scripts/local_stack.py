@@ -326,7 +326,8 @@ def main() -> int:
         print(
             f"\nNext Steps is running.\n"
             f"  API        http://127.0.0.1:{api_port}  (POST /leads, GET /health)\n"
-            f"  Staff API  http://127.0.0.1:{staff_port}  (GET /staff/me; staff pool {outputs['StaffUserPoolId']})\n"
+            f"  Staff API  http://127.0.0.1:{staff_port}  (/staff/leads, /staff/me ...; staff pool "
+            f"{outputs['StaffUserPoolId']}; every request needs a staff ID token)\n"
             f"  Demo page  http://127.0.0.1:{web_port}/\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
             f"  Logs       {logs}  (JSON log lines and API access lines)\n"

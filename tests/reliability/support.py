@@ -192,25 +192,16 @@ def metric_total(lines: list[dict[str, Any]], name: str) -> int:
     return total
 
 
-def acknowledge(deps: Any, lead_id: str, by: str) -> None:
-    """What the staff actions write when someone first opens or claims a lead (at the clock's now).
+def acknowledge(deps: Any, lead_id: str, by: str, how: str = "view") -> None:
+    """A staff member first opens (`view`) or claims (`claim`) a lead, through the staff action the inbox calls.
 
-    Who and when, only if nobody acknowledged it first, and the lead's
-    `ack_due_at` removed in the same write, so nothing more is escalated.
+    That records who and when (the first one wins) and removes the lead's
+    `ack_due_at` in the same write, so nothing more is escalated.
     """
-    from chalicelib.memory import MemoryLeadStore
-    from chalicelib.service import iso
+    from chalicelib.staff import actions
 
-    at = iso(deps.clock())
-    if isinstance(deps.store, MemoryLeadStore):
-        lead = deps.store.leads[lead_id]
-        if "acknowledged_at" not in lead:
-            lead.update(acknowledged_at=at, acknowledged_by=by)
-            lead.pop("ack_due_at", None)
-        return
-    deps.store._update(
-        lead_id,
-        {"acknowledged_at": at, "acknowledged_by": by},
-        "attribute_not_exists(acknowledged_at)",
-        remove=("ack_due_at",),
-    )
+    actor = actions.Actor(username=by, role="clinician", source_ip="")
+    if how == "claim":
+        actions.claim(lead_id, deps, actor)
+    else:
+        actions.view_lead(lead_id, deps, actor)

@@ -96,9 +96,9 @@ def test_an_urgent_lead_is_escalated_no_more_once_someone_opens_it(
     opened_late, opened_early = crisis(deps, clock, 1), crisis(deps, clock, 2)
     drain(client, aws)
 
-    # WHEN the on-call clinician opens one at 15 minutes (after its first escalation) and the other at 5
+    # WHEN the on-call clinician claims one at 5 minutes and opens the other at 15 (after its first escalation)
     sweep_at(client, clock, NIGHT + timedelta(minutes=5))
-    acknowledge(deps, opened_early, "dr.rivera")
+    acknowledge(deps, opened_early, "dr.rivera", how="claim")
     sent = escalated_at(client, clock, NIGHT + timedelta(minutes=5), 10)
     acknowledge(deps, opened_late, "dr.rivera")
     sent += escalated_at(client, clock, NIGHT + timedelta(minutes=15), 45)
@@ -108,7 +108,8 @@ def test_an_urgent_lead_is_escalated_no_more_once_someone_opens_it(
     assert noticed(aws, "escalation") == {opened_late: 1}
     late = the_lead(aws, opened_late)
     assert (late["acknowledged_by"], late["escalations"]) == ("dr.rivera", ["2026-11-28T08:10:00.000Z"])
-    assert "escalations" not in the_lead(aws, opened_early)
+    early = the_lead(aws, opened_early)
+    assert "escalations" not in early and (early["assigned_to"], early["acknowledged_by"]) == ("dr.rivera",) * 2
     # AND nothing raised the alarm
     assert metric_total(emf_lines(capsys.readouterr().out), "UrgentUnanswered") == 0
 
