@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-run browser run leads staff-user test test-fast mutate lint typecheck bench configure package clean
+.PHONY: setup setup-run browser axe run leads staff-user test test-fast mutate lint typecheck bench configure package clean
 
 # `make run` installs only what the local stack needs; `make test` adds the test toolchain.
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -28,6 +28,15 @@ setup: $(STAMP)
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install-chromium.sh
+
+# axe-core, pinned in package-lock.json: the browser tests load it into the demo pages
+# to check them against WCAG 2.1 AA. Nothing from node_modules is deployed.
+AXE_STAMP := node_modules/.installed
+$(AXE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(AXE_STAMP)
+
+axe: $(AXE_STAMP)
 
 run: setup-run
 	$(PY) -m scripts.local_stack
@@ -55,7 +64,7 @@ typecheck: setup
 	$(PY) -m mypy app.py chalicelib scripts
 	cd staff && ../$(PY) -m mypy app.py
 
-test: setup browser lint typecheck
+test: setup browser axe lint typecheck
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup
@@ -93,4 +102,4 @@ deploy: setup
 	$(PY) -m scripts.stream_settings --stage $(STAGE)
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache node_modules

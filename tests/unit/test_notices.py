@@ -108,3 +108,17 @@ def test_the_language_attribute_is_the_leads_language() -> None:
     attributes = Notice.for_lead(dict(LEAD, language="es"), "new_lead", "minimal").message_attributes()
     assert attributes["language"] == {"DataType": "String", "StringValue": "es"}
     assert "ketamine_infusion" not in json.dumps(attributes)
+
+
+def test_a_spanish_speakers_notice_stays_english_and_says_prefers_spanish() -> None:
+    notice = Notice.for_lead(dict(LEAD, language="es"), "new_lead", "minimal")
+    for said in (notice.sms_text(), notice.email_text()):
+        assert "Prefers contact by phone, in the morning. Prefers Spanish." in said
+    assert notice.subject() == "New Next Steps lead"
+    for private in [*HEALTH, "Marisol", "marisol.q@example.org", "+12025550143"]:
+        assert private not in all_texts(notice) + json.dumps(notice.message_attributes())
+
+
+def test_an_english_speakers_notice_names_no_language() -> None:
+    notice = Notice.for_lead(LEAD, "new_lead", "minimal")
+    assert "Prefers Spanish" not in all_texts(notice) and "Spanish" not in all_texts(notice)
