@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 STATUSES = tuple(s.value for s in Status)
 # The two clocks the clinic is measured by: to the first open or claim, and to the first move to contacted.
+# A lead that came with no UTM source or campaign (typed address, a bookmark, the clinic's own page).
+NO_SOURCE = "(none)"
 CLOCKS = {"acknowledge": "acknowledged_at", "first_contact": "first_contacted_at"}
 ARRIVALS = ("in_hours", "out_of_hours")
 
@@ -121,7 +123,8 @@ def speed_to_lead(leads: Iterable[dict[str, Any]], hours: OfficeHours) -> dict[s
 
 
 def compute_stats(leads: Iterable[dict[str, Any]], hours: OfficeHours | None = None) -> dict[str, Any]:
-    """Counts by UTC day and status, notice states, delivery times (median and slowest), and speed to lead.
+    """Counts by UTC day and status, by UTM source and campaign (spam left out), notice states,
+    delivery times (median and slowest), and speed to lead.
 
     `hours` are the clinic's (default: this stage's CLINIC_HOURS), which split
     the speed figures by arrival within or outside them.
@@ -135,9 +138,16 @@ def compute_stats(leads: Iterable[dict[str, Any]], hours: OfficeHours | None = N
     totals = dict.fromkeys(STATUSES, 0)
     states: dict[str, int] = {}
     delays: list[float] = []
+    sources: dict[str, int] = {}
+    campaigns: dict[str, int] = {}
     total = 0
     for lead in leads:
         total += 1
+        if lead.get("status") != "spam":
+            origin = lead.get("source") or {}
+            for counts, field in ((sources, "utm_source"), (campaigns, "utm_campaign")):
+                name = str(origin.get(field) or NO_SOURCE)
+                counts[name] = counts.get(name, 0) + 1
         day = str(lead.get("created_at", ""))[:10]
         status = str(lead.get("status", ""))
         row = by_day.setdefault(day, dict.fromkeys(STATUSES, 0))
@@ -158,5 +168,11 @@ def compute_stats(leads: Iterable[dict[str, Any]], hours: OfficeHours | None = N
             "median_seconds": round(statistics.median(delays), 3) if delays else None,
             "max_seconds": round(max(delays), 3) if delays else None,
         },
+        "by_source": _most_first(sources),
+        "by_campaign": _most_first(campaigns),
         "speed": speed_to_lead(leads, hours),
     }
+
+
+def _most_first(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

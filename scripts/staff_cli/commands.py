@@ -264,6 +264,8 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
         rows = [[day, *(str(c[s]) for s in ALL_STATUSES), str(sum(c.values()))] for day, c in stats["by_day"].items()]
         rows.append(["total", *(str(stats["totals"][s]) for s in ALL_STATUSES), str(stats["total"])])
         io_.say(render_table(headers, rows))
+        io_.say("  by source: " + (", ".join(f"{k} {v}" for k, v in stats["by_source"].items()) or "none"))
+        io_.say("  by campaign: " + (", ".join(f"{k} {v}" for k, v in stats["by_campaign"].items()) or "none"))
     notices = stats["notices"]
     io_.say("")
     io_.say("Staff notices")

@@ -160,3 +160,23 @@ def test_the_staff_package_loads_no_aws_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_stats_count_leads_by_source_and_campaign_leaving_spam_out() -> None:
+    # GIVEN leads from a Google ad, a newsletter, one with no UTM fields, and spam from the ad
+    leads = [
+        {"created_at": "2026-05-01T10:00:00.000Z", "status": "new",
+         "source": {"utm_source": "google", "utm_campaign": "ptsd-spring"}},
+        {"created_at": "2026-05-01T11:00:00.000Z", "status": "contacted",
+         "source": {"utm_source": "google", "utm_campaign": "ptsd-spring"}},
+        {"created_at": "2026-05-01T12:00:00.000Z", "status": "new",
+         "source": {"utm_source": "newsletter", "utm_campaign": "may"}},
+        {"created_at": "2026-05-01T13:00:00.000Z", "status": "new", "source": {"source_page": "/ptsd"}},
+        {"created_at": "2026-05-01T14:00:00.000Z", "status": "spam",
+         "source": {"utm_source": "google", "utm_campaign": "ptsd-spring"}},
+    ]  # fmt: skip
+    # WHEN the stats are computed
+    stats = compute_stats(leads)
+    # THEN the clinic sees where its real leads come from, and which campaign brought them
+    assert stats["by_source"] == {"google": 2, "newsletter": 1, "(none)": 1}
+    assert stats["by_campaign"] == {"ptsd-spring": 2, "may": 1, "(none)": 1}
