@@ -77,7 +77,9 @@ class Notice(BaseModel):
 
     def sms_text(self) -> str:
         """The SMS text: never a name or contact detail, at any detail level."""
-        return f"{self._headline()} Lead {self.lead_id}. {self._ask()} Details in the staff tool."
+        link = inbox_link(self.lead_id)
+        where = f"Open: {link}" if link else "Details in the staff tool."
+        return f"{self._headline()} Lead {self.lead_id}. {self._ask()} {where}"
 
     def email_text(self) -> str:
         """The email text; adds first name and callback only at the `contact` level."""
@@ -93,7 +95,11 @@ class Notice(BaseModel):
             lines += ["", "The message suggests the person may be in crisis. Call back at once."]
         if self.contact is not None:
             lines += ["", f"First name: {self.contact.first_name}", f"Reach them at: {self.contact.callback}"]
-        lines += ["", f"Open it from the project folder with: {staff_command(self.lead_id)}"]
+        link = inbox_link(self.lead_id)
+        if link:
+            lines += ["", f"Open it in the staff inbox: {link}"]
+        else:
+            lines += ["", f"Open it from the project folder with: {staff_command(self.lead_id)}"]
         return "\n".join(lines)
 
     def subject(self) -> str:
@@ -117,6 +123,18 @@ class Notice(BaseModel):
     def sns_message(self) -> str:
         """The `MessageStructure=json` body: default, sms and email texts."""
         return json.dumps({"default": self.sms_text(), "sms": self.sms_text(), "email": self.email_text()})
+
+
+def inbox_link(lead_id: str) -> str:
+    """The staff inbox's address of this lead (STAFF_INBOX_URL + `#lead=<id>`), or "" when the stage has none.
+
+    Only the opaque lead id goes in the link, and in the fragment, which the
+    browser never sends to a server: no access log holds even that.
+    """
+    from chalicelib import runtime
+
+    base = runtime.settings().staff_inbox_url
+    return f"{base}#lead={lead_id}" if base else ""
 
 
 def staff_command(lead_id: str) -> str:

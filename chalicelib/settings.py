@@ -46,6 +46,7 @@ class Settings:
     clinic_hours: str = "Mon-Fri 08:00-18:00"
     clinic_timezone: str = "America/New_York"
     form_url: str = ""
+    staff_inbox_url: str = ""
 
     @property
     def office_hours(self) -> OfficeHours:
@@ -89,6 +90,9 @@ class Settings:
         form_url = e.get("FORM_URL", "").strip()
         if form_url and not form_url.startswith(("https://", "http://")):
             raise ValueError("FORM_URL must be the form page's full address, starting with https://")
+        inbox_url = e.get("STAFF_INBOX_URL", "").strip().split("#", 1)[0]
+        if inbox_url and not inbox_url.startswith(("https://", "http://")):
+            raise ValueError("STAFF_INBOX_URL must be the staff inbox's full address, starting with https://")
         return cls(
             stage=e.get("STAGE", d.stage),
             table_name=e.get("LEADS_TABLE", d.table_name),
@@ -112,6 +116,7 @@ class Settings:
             clinic_hours=hours,
             clinic_timezone=timezone,
             form_url=form_url,
+            staff_inbox_url=inbox_url,
         )
 
 

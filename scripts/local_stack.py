@@ -276,6 +276,8 @@ def main() -> int:
             LEADS_STREAM_ARN=outputs["StreamArn"],
             ALLOWED_ORIGINS=web_origins,
             THANK_YOU_URL=f"http://127.0.0.1:{web_port}/thank-you.html",
+            # Every notice links to its lead in the staff inbox this stack serves.
+            STAFF_INBOX_URL=f"http://127.0.0.1:{staff_port}/staff/",
         )
         os.environ.update(api_env)
         # No autoreload: a file saved anywhere in the project would restart the
