@@ -34,6 +34,7 @@ SAFE_FIELDS = frozenset(
         "dead",
         "skipped",
         "reminders",
+        "spam_digest",
         "retry_after",
         "route",
     }

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, ConditionFailed, call, first_refusal, pause
+from chalicelib.dynamo.digests import DigestMarks
 from chalicelib.dynamo.items import (
     LEAD_PREFIX,
     NOTICE_QUEUE,
@@ -55,8 +56,8 @@ _LEASE_LAPSED = "notice_state IN (:pending, :failed) OR (notice_state = :sending
 _OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
-class LeadStore:
-    """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters."""
+class LeadStore(DigestMarks):
+    """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters, digest marks."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._db = client

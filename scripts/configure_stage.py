@@ -231,6 +231,8 @@ NOTICE_ATTRIBUTES = (
 # The sweeper also claims reminders (reminded_at, on a lead still `new`) and
 # queries the by_status index, whose keys are status and created_at.
 SWEEPER_ATTRIBUTES = (*NOTICE_ATTRIBUTES, "reminded_at", "status", "created_at")
+# A day's spam digest marker: its key, when it was sent, and its TTL.
+DIGEST_ATTRIBUTES = ("pk", "sk", "sent_at", "expires_at")
 
 
 def _claim(table: list[str], attributes: Sequence[str]) -> dict[str, Any]:
@@ -300,6 +302,18 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
                 [outputs.status_index_arn, outputs.notice_index_arn],
             ),
             _claim(table, SWEEPER_ATTRIBUTES),
+            # The once-a-day spam digest's marker (chalicelib/dynamo/digests.py):
+            # its own items only, taken and given back with conditional updates.
+            _statement(
+                "MarkDailySpamDigest",
+                ["dynamodb:UpdateItem"],
+                table,
+                {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DIGEST#*"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(DIGEST_ATTRIBUTES)},
+                    "StringEquals": {"dynamodb:ReturnValues": ["NONE"]},
+                },
+            ),
             publish,
             _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
         ]
@@ -320,7 +334,8 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
       resource IAM accepts for it), UpdateItem of lead items' notice
       attributes to claim and record a notice, sns:Publish to the staff topic.
     - sweeper: Query on the two indexes, UpdateItem of lead items' notice and
-      reminder attributes, sns:Publish to the staff topic.
+      reminder attributes and of the daily spam digest's marker items,
+      sns:Publish to the staff topic.
     - Each writes its own log group only. The table, its stream and the topic
       are encrypted with the stack's key.
     - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,

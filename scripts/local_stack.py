@@ -188,11 +188,11 @@ def run_pump(env: dict[str, str], outputs: dict[str, str], stop: threading.Event
 
     import app
     from chalicelib import runtime
-    from chalicelib.notices import Notice, SnsPublisher
+    from chalicelib.notices import Notice, SnsPublisher, SpamDigest
     from scripts.stream import StreamReader
 
     class ShowingPublisher(SnsPublisher):
-        def publish(self, notice: Notice) -> str:
+        def publish(self, notice: Notice | SpamDigest) -> str:
             message_id = super().publish(notice)
             show_notice(notice)
             return message_id

@@ -16,6 +16,8 @@ LEAD_SK = "LEAD"
 LEAD_PREFIX = "LEAD#"
 RATE_PREFIX = "RATE#"
 URGENT_PREFIX = "URGENT#"
+# Once-a-day notices (the spam digest): one marker item per digest and day.
+DIGEST_PREFIX = "DIGEST#"
 # The one partition of the by_notice index: every lead whose notice is owed.
 NOTICE_QUEUE = "due"
 GUARD_KEYS = {GuardKind.IDEMPOTENCY: ("IDEM#", "IDEM"), GuardKind.DUPLICATE: ("DUP#", "DUP")}

@@ -140,3 +140,14 @@ def test_the_inbox_address_is_a_full_https_address_without_a_fragment() -> None:
     )
     with pytest.raises(ValueError, match="STAFF_INBOX_URL"):
         Settings.from_env({"STAFF_INBOX_URL": "x.example/staff/"})
+
+
+def test_the_spam_digest_has_room_for_counts_only() -> None:
+    from chalicelib.notices import SpamDigest
+
+    assert set(SpamDigest.model_fields) == {"event", "held", "waiting"}
+    with pytest.raises(ValidationError):
+        SpamDigest(held=1, waiting=1, lead_id=LEAD["lead_id"])  # type: ignore[call-arg]
+    digest = SpamDigest(held=1, waiting=3)
+    assert "1 submission was held as spam in the last day; 3 in all are waiting" in digest.sms_text()
+    assert "./leads --stage dev list --spam" in digest.email_text()  # no inbox on this stage: the staff tool
