@@ -21,7 +21,7 @@ from chalicelib.errors import (
     UrgentAlreadySent,
 )
 from chalicelib.leads import Status
-from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark
+from chalicelib.ports import AuditRecord, Guard, GuardKind, NoticeState, RateCounter, UrgentMark
 
 _CLAIMABLE = (NoticeState.PENDING, NoticeState.FAILED)
 
@@ -38,6 +38,9 @@ class MemoryLeadStore:
         self.changes: list[tuple[str, dict[str, Any] | None]] = []
         self._guards_of: dict[str, list[Guard]] = {}
         self.spam_digests: dict[str, str] = {}
+        self.notes: dict[str, list[dict[str, Any]]] = {}
+        # Append-only: no verb edits or deletes a record.
+        self.audit: list[AuditRecord] = []
         self._lock = threading.Lock()
 
     def create_lead(
@@ -139,22 +142,33 @@ class MemoryLeadStore:
             _drop(self.leads.get(lead_id) or {}, "reminded_at")
 
     def set_status(
-        self, lead_id: str, status: Status, *, expected: Status, updated_at: str, expires_at: int | None
+        self,
+        lead_id: str,
+        status: Status,
+        *,
+        expected: Status,
+        updated_at: str,
+        expires_at: int | None,
+        contacted_at: str | None = None,
+        audit: AuditRecord | None = None,
     ) -> dict[str, Any]:
-        """Move a lead from `expected` to `status`; StatusConflict otherwise."""
+        """Move a lead from `expected` to `status` (with its audit record); StatusConflict otherwise."""
         with self._lock:
             lead = self.leads.get(lead_id)
             if lead is None or lead.get("status") != expected:
                 raise StatusConflict(f"lead {lead_id} is no longer {expected}")
             lead.update(status=status.value, updated_at=updated_at)
+            if contacted_at is not None:
+                lead.setdefault("first_contacted_at", contacted_at)
             if expires_at is None:
                 _drop(lead, "expires_at")
             else:
                 lead["expires_at"] = expires_at
+            self._audit(audit)
             return copy.deepcopy(lead)
 
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str) -> bool:
-        """Move a spam lead back to new with its notice pending."""
+    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, audit: AuditRecord | None = None) -> bool:
+        """Move a spam lead back to new with its notice pending (with its audit record)."""
         with self._lock:
             lead = self.leads.get(lead_id)
             if lead is None or lead.get("status") != Status.SPAM:
@@ -166,7 +180,63 @@ class MemoryLeadStore:
                 restored_at=now,
             )
             _drop(lead, "expires_at")
+            self._audit(audit)
             return True
+
+    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
+        """Record the first acknowledgement with its audit record; False if acknowledged already."""
+        with self._lock:
+            lead = self._lead(lead_id)
+            if "acknowledged_at" in lead:
+                return False
+            lead.update(acknowledged_at=at, acknowledged_by=by)
+            _drop(lead, "ack_due_at")
+            self._audit(audit)
+            return True
+
+    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord) -> str:
+        """Assign a lead to `by` with its audit record, unless someone else holds it; who holds it now."""
+        with self._lock:
+            lead = self._lead(lead_id)
+            holder = lead.get("assigned_to")
+            if holder is not None and holder != by:
+                return str(holder)
+            lead["assigned_to"] = by
+            if "acknowledged_at" not in lead:
+                lead.update(acknowledged_at=at, acknowledged_by=by)
+            _drop(lead, "ack_due_at")
+            self._audit(audit)
+            return by
+
+    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
+        """Store a note with the lead, and its audit record; LeadNotFound if there is no lead."""
+        with self._lock:
+            self._lead(lead_id)
+            self.notes.setdefault(lead_id, []).append(copy.deepcopy(note))
+            self._audit(audit)
+
+    def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
+        """A lead's notes, oldest first."""
+        with self._lock:
+            notes = copy.deepcopy(self.notes.get(lead_id, []))
+        return sorted(notes, key=lambda n: (str(n["at"]), str(n["note_id"])))
+
+    def record_audit(self, audit: AuditRecord) -> None:
+        """Store one audit record on its own."""
+        with self._lock:
+            self._audit(audit)
+
+    def audit_of_day(self, day: str) -> list[dict[str, Any]]:
+        """Every audit record of a UTC day, oldest first."""
+        with self._lock:
+            found = [r for r in self.audit if r.at[:10] == day]
+        return [r.as_dict() for r in sorted(found, key=lambda r: r.at)]
+
+    def audit_of_lead(self, lead_id: str) -> list[dict[str, Any]]:
+        """Every audit record naming a lead, oldest first."""
+        with self._lock:
+            found = [r for r in self.audit if r.lead_id == lead_id]
+        return [r.as_dict() for r in sorted(found, key=lambda r: r.at)]
 
     def reset_notice(self, lead_id: str, now: str) -> bool:
         """Make a failed or dead notice due now, attempts reset."""
@@ -186,11 +256,13 @@ class MemoryLeadStore:
         """Every new lead created at or before `cutoff`."""
         return self.leads_created_between(Status.NEW, None, cutoff)
 
-    def erase(self, lead_id: str) -> None:
-        """Delete a lead and each of its guards that still names it."""
+    def erase(self, lead_id: str, *, audit: AuditRecord | None = None) -> None:
+        """Delete a lead, its notes and each of its guards that still names it; its audit records stay."""
         with self._lock:
             self._lead(lead_id)
             del self.leads[lead_id]
+            self.notes.pop(lead_id, None)
+            self._audit(audit)
             for guard in self._guards_of.pop(lead_id, []):
                 held = self.guards.get((guard.kind, guard.key))
                 if held is not None and held.lead_id == lead_id:
@@ -244,6 +316,10 @@ class MemoryLeadStore:
     def _with(self, status: Status) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(lead) for lead in self.leads.values() if lead.get("status") == status]
+
+    def _audit(self, audit: AuditRecord | None) -> None:
+        if audit is not None:
+            self.audit.append(audit)
 
     def _lead(self, lead_id: str) -> dict[str, Any]:
         lead = self.leads.get(lead_id)

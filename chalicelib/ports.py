@@ -67,6 +67,57 @@ class UrgentMark:
     exclusive: bool = False
 
 
+class AuditAction(StrEnum):
+    """What a staff member did, as the audit trail names it."""
+
+    LIST = "list"
+    VIEW = "view"
+    CLAIM = "claim"
+    NOTE = "note"
+    STATUS = "status"
+    RESTORE = "restore"
+    EXPORT = "export"
+    ERASE = "erase"
+
+
+# HIPAA §164.316(b)(2)(i) asks for six years; 366-day years so no record goes sooner.
+AUDIT_RETENTION_DAYS = 6 * 366
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One staff action: when, who, in what role, what, on which lead, a short non-PHI detail, from where.
+
+    It never holds a name, contact, message or note text: `detail` is a
+    status change, a row count or an id, written by the actions, never by staff.
+    """
+
+    at: str
+    actor: str
+    role: str
+    action: AuditAction
+    lead_id: str | None = None
+    detail: str = ""
+    source_ip: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as the audit trail shows it (no `lead_id` key when there is none)."""
+        record: dict[str, Any] = {
+            "at": self.at,
+            "actor": self.actor,
+            "role": self.role,
+            "action": self.action.value,
+            "detail": self.detail,
+            "source_ip": self.source_ip,
+        }
+        if self.lead_id is not None:
+            record["lead_id"] = self.lead_id
+        return record
+
+
+AUDIT_FIELDS = ("at", "actor", "role", "action", "lead_id", "detail", "source_ip")
+
+
 class LeadStorePort(Protocol):
     """Lead storage as the service uses it."""
 
@@ -116,13 +167,62 @@ class LeadStorePort(Protocol):
         ...
 
     def set_status(
-        self, lead_id: str, status: Status, *, expected: Status, updated_at: str, expires_at: int | None
+        self,
+        lead_id: str,
+        status: Status,
+        *,
+        expected: Status,
+        updated_at: str,
+        expires_at: int | None,
+        contacted_at: str | None = None,
+        audit: AuditRecord | None = None,
     ) -> dict[str, Any]:
-        """Move a lead from `expected` to `status` (kept until `expires_at`, or for good); StatusConflict otherwise."""
+        """Move a lead from `expected` to `status` (kept until `expires_at`, or for good); StatusConflict otherwise.
+
+        `contacted_at` becomes the lead's `first_contacted_at` unless it has one;
+        `audit` is stored in the same transaction (neither is written without the other).
+        """
         ...
 
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str) -> bool:
-        """Move a spam lead back to new with its notice pending; False if the lead is not (or no longer) spam."""
+    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, audit: AuditRecord | None = None) -> bool:
+        """Move a spam lead back to new with its notice pending (and `audit`, together); False if it is not spam."""
+        ...
+
+    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
+        """Record the first acknowledgement (and end its due time) with `audit`, together.
+
+        False, with nothing written, if the lead is acknowledged already;
+        LeadNotFound if there is no lead.
+        """
+        ...
+
+    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord) -> str:
+        """Assign a lead to `by` (acknowledging it if not yet) with `audit`, together, unless someone else holds it.
+
+        Returns who holds the lead afterwards: `by` when claimed (or held by
+        them already); another holder means nothing was written. LeadNotFound
+        if there is no lead.
+        """
+        ...
+
+    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
+        """Store a note (note_id, author, at, text) with the lead, and `audit`, together; LeadNotFound if none."""
+        ...
+
+    def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
+        """A lead's notes, oldest first."""
+        ...
+
+    def record_audit(self, audit: AuditRecord) -> None:
+        """Store one audit record on its own (a read: list, view, export); never overwrites one."""
+        ...
+
+    def audit_of_day(self, day: str) -> list[dict[str, Any]]:
+        """Every audit record of a UTC day (YYYY-MM-DD), oldest first."""
+        ...
+
+    def audit_of_lead(self, lead_id: str) -> list[dict[str, Any]]:
+        """Every audit record naming a lead, oldest first (kept after the lead is erased)."""
         ...
 
     def reset_notice(self, lead_id: str, now: str) -> bool:
@@ -137,8 +237,11 @@ class LeadStorePort(Protocol):
         """Every new lead created at or before `cutoff`."""
         ...
 
-    def erase(self, lead_id: str) -> None:
-        """Delete a lead and each of its guards that still names it; LeadNotFound if there is none."""
+    def erase(self, lead_id: str, *, audit: AuditRecord | None = None) -> None:
+        """Delete a lead, its notes and each of its guards that still names it, storing `audit` with the deletion.
+
+        Its audit records stay. LeadNotFound if there is no lead.
+        """
         ...
 
     def inserted_lead_ids(self, records: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[str]:

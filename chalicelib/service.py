@@ -36,7 +36,7 @@ from chalicelib.leads import (
     validate_submission,
 )
 from chalicelib.logs import log_event
-from chalicelib.ports import Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
+from chalicelib.ports import AuditRecord, Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
 from chalicelib.screening import crisis_resources, spam_reasons, suggests_crisis
 from chalicelib.settings import Settings
 from chalicelib.text import clean_line
@@ -347,8 +347,13 @@ def get_lead(lead_id: str, deps: Deps) -> dict[str, Any]:
     return deps.store.get_lead(lead_id)
 
 
-def set_status(lead_id: str, new_status: str, deps: Deps, expected: str | None = None) -> dict[str, Any]:
-    """Move a lead to a work status, only from the status the caller saw (no lost update)."""
+def set_status(
+    lead_id: str, new_status: str, deps: Deps, expected: str | None = None, audit: AuditRecord | None = None
+) -> dict[str, Any]:
+    """Move a lead to a work status, only from the status the caller saw (no lost update).
+
+    The first move to contacted records first_contacted_at; `audit` is stored with the change.
+    """
     if new_status not in WORK_STATUSES:
         raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}")
     current = deps.store.get_lead(lead_id)
@@ -362,25 +367,33 @@ def set_status(lead_id: str, new_status: str, deps: Deps, expected: str | None =
     expires_at = None
     if target in (Status.CLOSED, Status.DECLINED):
         expires_at = int((now + timedelta(days=deps.settings.closed_retention_days)).timestamp())
-    updated = deps.store.set_status(lead_id, target, expected=Status(seen), updated_at=iso(now), expires_at=expires_at)
+    updated = deps.store.set_status(
+        lead_id,
+        target,
+        expected=Status(seen),
+        updated_at=iso(now),
+        expires_at=expires_at,
+        contacted_at=iso(now) if target is Status.CONTACTED else None,
+        audit=audit,
+    )
     log_event("lead_status", lead_id=lead_id, status=target.value)
     return updated
 
 
-def restore_spam(lead_id: str, deps: Deps) -> str:
-    """Move a lead flagged as spam back to `new` and send its notice once."""
+def restore_spam(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> str:
+    """Move a lead flagged as spam back to `new` (with `audit`, together) and send its notice once."""
     now = deps.clock()
     due_at = iso(now + timedelta(seconds=deps.settings.notice_grace_seconds))
-    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at):
+    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at, audit=audit):
         deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
         raise StatusConflict(f"lead {lead_id} is not spam")
     log_event("lead_restored", lead_id=lead_id)
     return deliver_notice(lead_id, deps)
 
 
-def erase_lead(lead_id: str, deps: Deps) -> None:
-    """Delete a lead and every item keyed by it (its idempotency and duplicate guards, while they name it)."""
-    deps.store.erase(lead_id)
+def erase_lead(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> None:
+    """Delete a lead and every item keyed by it (its notes, and its guards while they name it); `audit` stays."""
+    deps.store.erase(lead_id, audit=audit)
     log_event("lead_erased", lead_id=lead_id)
 
 

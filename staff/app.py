@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from chalice.app import Chalice, CognitoUserPoolAuthorizer, Response
 
@@ -21,9 +22,76 @@ authorizer = CognitoUserPoolAuthorizer(
         os.environ.get("STAFF_USER_POOL_ARN", "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_unset")
     ],
 )
+LEAD = "/staff/leads/{lead_id}"
+# Bodies are read as JSON by the edge whatever their declared type, so a wrong one is problem JSON too.
+ANY_BODY = ["*/*"]
+
+
+def _serve(action: Action, view: Callable[[staff_api.Call], Response]) -> Response:
+    return staff_api.staff_route(app.current_request, staff_api.verifier, action, view)
 
 
 @app.route("/staff/me", methods=["GET"], authorizer=authorizer)
 def me() -> Response:
     """Who the signed-in staff member is, and their roles."""
-    return staff_api.staff_route(app.current_request, staff_api.verifier, Action.ME, staff_api.me)
+    return _serve(Action.ME, staff_api.me)
+
+
+@app.route("/staff/leads", methods=["GET"], authorizer=authorizer)
+def list_leads() -> Response:
+    """Leads newest first, urgent new leads first: filters and a cursor."""
+    return _serve(Action.LIST, staff_api.list_leads)
+
+
+@app.route(LEAD, methods=["GET"], authorizer=authorizer)
+def view_lead(lead_id: str) -> Response:
+    """The whole lead, its notes and history; acknowledges it."""
+    return _serve(Action.VIEW, lambda call: staff_api.view_lead(call, lead_id))
+
+
+@app.route(LEAD, methods=["DELETE"], authorizer=authorizer, content_types=ANY_BODY)
+def erase_lead(lead_id: str) -> Response:
+    """Erase the lead (admin only); its audit records stay."""
+    return _serve(Action.ERASE, lambda call: staff_api.erase(call, lead_id))
+
+
+@app.route(LEAD + "/claim", methods=["POST"], authorizer=authorizer, content_types=ANY_BODY)
+def claim_lead(lead_id: str) -> Response:
+    """Assign the lead to the caller; 409 if someone else holds it."""
+    return _serve(Action.CLAIM, lambda call: staff_api.claim(call, lead_id))
+
+
+@app.route(LEAD + "/status", methods=["POST"], authorizer=authorizer, content_types=ANY_BODY)
+def change_status(lead_id: str) -> Response:
+    """Move the lead on, only from the status the caller saw; 409 with the current one otherwise."""
+    return _serve(Action.STATUS, lambda call: staff_api.change_status(call, lead_id))
+
+
+@app.route(LEAD + "/notes", methods=["POST"], authorizer=authorizer, content_types=ANY_BODY)
+def add_note(lead_id: str) -> Response:
+    """Add a note to the lead; 201 and the note."""
+    return _serve(Action.NOTE, lambda call: staff_api.add_note(call, lead_id))
+
+
+@app.route(LEAD + "/restore", methods=["POST"], authorizer=authorizer, content_types=ANY_BODY)
+def restore_lead(lead_id: str) -> Response:
+    """Spam back to new, with one notice."""
+    return _serve(Action.RESTORE, lambda call: staff_api.restore(call, lead_id))
+
+
+@app.route("/staff/export", methods=["GET"], authorizer=authorizer)
+def export() -> Response:
+    """The leads created in a range, as a CSV download."""
+    return _serve(Action.EXPORT, staff_api.export)
+
+
+@app.route("/staff/stats", methods=["GET"], authorizer=authorizer)
+def stats() -> Response:
+    """Counts by status and source, and how fast leads are answered."""
+    return _serve(Action.STATS, staff_api.stats)
+
+
+@app.route("/staff/audit", methods=["GET"], authorizer=authorizer)
+def audit() -> Response:
+    """One day's audit records (admin only)."""
+    return _serve(Action.AUDIT, staff_api.audit)

@@ -1,14 +1,77 @@
-"""Staff actions as thin calls over the service (which is imported when an action runs)."""
+"""Staff actions, each audited: list, view, claim, status, note, restore, erase, export, stats, audit.
+
+The CLI and the staff API call these with an Actor; each action that reads
+or changes a lead stores exactly one audit record, in the same transaction
+as the change it records (a read stores it before the data is returned).
+An audit record holds no name, contact, message or note text. The service
+is imported when an action runs (the notice model reads labels, not this).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.ids import is_lead_id
+from chalicelib.errors import LeadNotFound
+from chalicelib.ids import is_lead_id, new_lead_id
+from chalicelib.leads import Priority, Status
+from chalicelib.ports import AuditAction, AuditRecord
+from chalicelib.staff import read
+from chalicelib.staff.cursor import BadCursor, Cursor, decode_cursor, encode_cursor
+from chalicelib.text import clean_block
 
 if TYPE_CHECKING:
     from chalicelib.service import Deps
+
+__all__ = [
+    "Actor",
+    "BadCursor",
+    "HeldByOther",
+    "LeadNotFound",
+    "NoteInvalid",
+    "StaleStatus",
+    "StatusChange",
+    "add_note",
+    "audit_day",
+    "change_status",
+    "claim",
+    "erase",
+    "export_csv",
+    "export_leads",
+    "lead_stats",
+    "list_leads",
+    "restore",
+    "view_lead",
+]
+
+NOTE_LIMIT = 2000
+LIST_LIMIT = 500
+SUMMARY_FIELDS = (
+    "lead_id",
+    "created_at",
+    "status",
+    "priority",
+    "first_name",
+    "preferred_contact",
+    "best_time",
+    "language",
+    "assigned_to",
+    "notice_state",
+)
+# What the inbox lists when no status is asked for: every lead but suspected spam.
+LISTED = tuple(s for s in Status if s is not Status.SPAM)
+ASSIGNED_TO_ME = "me"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does a staff action."""
+
+    username: str  # Cognito username, or the AWS caller's ARN for the CLI
+    role: str  # "intake" | "clinician" | "admin" | "cli"
+    source_ip: str  # "" when unknown (CLI)
 
 
 class StaleStatus(Exception):
@@ -19,6 +82,19 @@ class StaleStatus(Exception):
         self.lead_id = lead_id
         self.expected = expected
         self.current = current
+
+
+class HeldByOther(Exception):
+    """Another staff member holds the lead; `holder` is their username."""
+
+    def __init__(self, lead_id: str, holder: str) -> None:
+        super().__init__(f"lead {lead_id} is assigned to someone else")
+        self.lead_id = lead_id
+        self.holder = holder
+
+
+class NoteInvalid(ValueError):
+    """A note that is empty, or longer than NOTE_LIMIT characters."""
 
 
 @dataclass(frozen=True)
@@ -36,44 +112,236 @@ def clean_lead_id(raw: str) -> str | None:
     return lead_id if is_lead_id(lead_id) else None
 
 
-def open_lead(lead_id: str, deps: Deps) -> dict[str, Any]:
-    """The whole lead, or LeadNotFound."""
+def _audit(deps: Deps, actor: Actor, action: AuditAction, lead_id: str | None = None, detail: str = "") -> AuditRecord:
+    return AuditRecord(
+        at=read.stamp(deps.clock()),
+        actor=actor.username,
+        role=actor.role,
+        action=action,
+        lead_id=lead_id,
+        detail=detail,
+        source_ip=actor.source_ip,
+    )
+
+
+def summary(lead: dict[str, Any]) -> dict[str, Any]:
+    """A lead as the inbox lists it: exactly SUMMARY_FIELDS (None where the lead has none)."""
+    return {name: lead.get(name) for name in SUMMARY_FIELDS}
+
+
+# ---------------------------------------------------------------------------
+# Reading leads
+# ---------------------------------------------------------------------------
+
+
+def list_leads(
+    deps: Deps,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    assigned: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    statuses: Sequence[str] | None = None,
+    urgent_first: bool = True,
+    full: bool = False,
+) -> dict[str, Any]:
+    """One page of leads: `{"leads": [summary...], "next": token or None}`, newest first, urgent new first.
+
+    Spam is listed only when asked for by status. `assigned="me"`: the
+    actor's leads. A cursor continues the list it came from (a filter given
+    with it must be the one it was made for: BadCursor otherwise); ValueError
+    for a filter that is not one. `statuses` (several at once), `urgent_first`
+    and `full` (whole leads, not summaries) serve the CLI.
+    """
+    if not 1 <= limit <= LIST_LIMIT:
+        raise ValueError(f"limit must be between 1 and {LIST_LIMIT}")
+    asked = _statuses(status or None, statuses)
+    wanted_priority = Priority(priority) if priority else None
+    if assigned not in (None, "", ASSIGNED_TO_ME):
+        raise ValueError("assigned must be 'me'")
+    mine = assigned == ASSIGNED_TO_ME
+    if cursor:
+        start = decode_cursor(cursor)
+        if (
+            (asked is not None and asked != start.statuses)
+            or (wanted_priority is not None and wanted_priority is not start.priority)
+            or (mine and not start.mine)
+        ):
+            raise BadCursor("this cursor continues a list with other filters")
+    else:
+        chosen = asked or LISTED
+        start = Cursor(
+            chosen, urgent_first=urgent_first and wanted_priority is None, priority=wanted_priority, mine=mine
+        )
+    page = read.list_page(deps.store, start, limit, keep=_filter(start, actor))
+    rows = [read.public(lead) if full else summary(lead) for lead in page.leads]
+    deps.store.record_audit(_audit(deps, actor, AuditAction.LIST, detail=f"{len(rows)} rows"))
+    return {"leads": rows, "next": encode_cursor(page.next) if page.next is not None else None}
+
+
+def _statuses(status: str | None, statuses: Sequence[str] | None) -> tuple[Status, ...] | None:
+    if status is not None and statuses is not None:
+        raise ValueError("give status or statuses, not both")
+    names = [status] if status is not None else list(dict.fromkeys(statuses or ()))
+    if not names:
+        return None
+    return tuple(Status(name) for name in names)
+
+
+def _filter(cursor: Cursor, actor: Actor) -> Callable[[dict[str, Any]], bool] | None:
+    priority, mine = cursor.priority, cursor.mine
+    if priority is None and not mine:
+        return None
+    return lambda lead: (
+        (priority is None or lead.get("priority") == priority.value)
+        and (not mine or lead.get("assigned_to") == actor.username)
+    )
+
+
+def view_lead(lead_id: str, deps: Deps, actor: Actor) -> dict[str, Any]:
+    """The whole lead with its `notes` and `history`, oldest first; acknowledges it if nobody has yet.
+
+    The view's audit record is stored before anything is returned, in the
+    same transaction as the acknowledgement when this view is the first.
+    """
+    store = deps.store
+    lead = store.get_lead(lead_id)
+    acknowledged = False
+    if not lead.get("acknowledged_at"):
+        record = _audit(deps, actor, AuditAction.VIEW, lead_id, "acknowledged")
+        acknowledged = store.acknowledge(lead_id, at=record.at, by=actor.username, audit=record)
+        if acknowledged:
+            lead.update(acknowledged_at=record.at, acknowledged_by=actor.username)
+            lead.pop("ack_due_at", None)
+    if not acknowledged:
+        store.record_audit(_audit(deps, actor, AuditAction.VIEW, lead_id))
+        if not lead.get("acknowledged_at"):
+            lead = store.get_lead(lead_id)  # someone else acknowledged it first
+    return {**read.public(lead), "notes": store.lead_notes(lead_id), "history": store.audit_of_lead(lead_id)}
+
+
+# ---------------------------------------------------------------------------
+# Working a lead
+# ---------------------------------------------------------------------------
+
+
+def claim(lead_id: str, deps: Deps, actor: Actor) -> dict[str, Any]:
+    """Assign the lead to the actor (acknowledging it if not yet); HeldByOther if someone else holds it."""
+    record = _audit(deps, actor, AuditAction.CLAIM, lead_id)
+    holder = deps.store.claim_lead(lead_id, by=actor.username, at=record.at, audit=record)
+    if holder != actor.username:
+        raise HeldByOther(lead_id, holder)
+    return read.public(deps.store.get_lead(lead_id))
+
+
+def change_status(lead_id: str, new_status: str, deps: Deps, actor: Actor, expected: str | None = None) -> StatusChange:
+    """Move a lead to a work status only from `expected` (default: its status now); StaleStatus otherwise.
+
+    ValueError for a status staff may not set. The first move to contacted
+    records `first_contacted_at`.
+    """
     from chalicelib import service
 
-    return service.get_lead(lead_id, deps)
-
-
-def change_status(lead_id: str, new_status: str, deps: Deps, expected: str | None = None) -> StatusChange:
-    """Move a lead to a work status only from `expected` (default: its status now); StaleStatus otherwise."""
-    from chalicelib import service
-
+    if new_status not in service.WORK_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(service.WORK_STATUSES)}")
     seen = expected or service.get_lead(lead_id, deps)["status"]
+    record = _audit(deps, actor, AuditAction.STATUS, lead_id, f"{seen}->{new_status}"[:40])
     try:
-        updated = service.set_status(lead_id, new_status, deps, expected=seen)
+        updated = service.set_status(lead_id, new_status, deps, expected=seen, audit=record)
     except service.StatusConflict as exc:
         raise StaleStatus(lead_id, seen, service.get_lead(lead_id, deps)["status"]) from exc
     return StatusChange(lead_id, seen, str(updated["status"]))
 
 
-def restore(lead_id: str, deps: Deps) -> str:
+def add_note(lead_id: str, text: str, deps: Deps, actor: Actor) -> dict[str, Any]:
+    """Add a note to the lead: `{"note_id", "author", "at", "text"}`; NoteInvalid if empty or too long."""
+    cleaned = clean_block(text) if isinstance(text, str) else ""
+    if not cleaned:
+        raise NoteInvalid("a note needs some text")
+    if len(cleaned) > NOTE_LIMIT:
+        raise NoteInvalid(f"a note holds at most {NOTE_LIMIT} characters")
+    now = deps.clock()
+    note_id = new_lead_id(int(now.timestamp() * 1000))
+    note = {"note_id": note_id, "author": actor.username, "at": read.stamp(now), "text": cleaned}
+    deps.store.add_note(lead_id, note, audit=_audit(deps, actor, AuditAction.NOTE, lead_id, note_id))
+    return note
+
+
+def restore(lead_id: str, deps: Deps, actor: Actor) -> str:
     """Spam back to new with one notice; the notice's outcome, or StaleStatus if it is not spam."""
     from chalicelib import service
 
+    record = _audit(deps, actor, AuditAction.RESTORE, lead_id, f"{Status.SPAM.value}->{Status.NEW.value}")
     try:
-        return service.restore_spam(lead_id, deps)
+        return service.restore_spam(lead_id, deps, audit=record)
     except service.StatusConflict as exc:
-        raise StaleStatus(lead_id, "spam", service.get_lead(lead_id, deps)["status"]) from exc
+        raise StaleStatus(lead_id, Status.SPAM.value, service.get_lead(lead_id, deps)["status"]) from exc
 
 
-def erase(lead_id: str, deps: Deps) -> None:
-    """Delete the lead and everything stored with it."""
+def erase(lead_id: str, deps: Deps, actor: Actor) -> None:
+    """Delete the lead, its guards and its notes; its audit records (and this one) stay."""
     from chalicelib import service
 
-    service.erase_lead(lead_id, deps)
+    service.erase_lead(lead_id, deps, audit=_audit(deps, actor, AuditAction.ERASE, lead_id))
 
 
 def redrive(deps: Deps) -> dict[str, int]:
-    """Send failed and dead notices again; the tally by outcome."""
+    """Send failed and dead notices again; the tally by outcome (no lead is read: not audited)."""
     from chalicelib import service
 
     return service.redrive(deps)
+
+
+# ---------------------------------------------------------------------------
+# Export, stats and the audit trail
+# ---------------------------------------------------------------------------
+
+
+def export_leads(
+    deps: Deps, actor: Actor, lower: str | None, upper: str | None, *, statuses: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every lead created in [lower, upper] (days or ISO times; open ends allowed), oldest first, audited.
+
+    Spam is left out unless `statuses` names it. ValueError for a bad range.
+    """
+    start, end = time_range(lower, upper)
+    chosen = _statuses(None, statuses) or LISTED
+    leads = [read.public(lead) for lead in read.created_between(deps.store, chosen, start, end)]
+    deps.store.record_audit(_audit(deps, actor, AuditAction.EXPORT, detail=f"{len(leads)} rows"))
+    return leads
+
+
+def export_csv(
+    deps: Deps, actor: Actor, lower: str | None, upper: str | None, *, statuses: Sequence[str] | None = None
+) -> str:
+    """Leads created in the range as CSV (formula cells neutralised); audited with the row count."""
+    from chalicelib.staff.export import to_csv
+
+    return to_csv(export_leads(deps, actor, lower, upper, statuses=statuses))
+
+
+def lead_stats(deps: Deps, actor: Actor, lower: str | None, upper: str | None) -> dict[str, Any]:
+    """Counts and delivery times of the leads created in the range (no lead's details: not audited)."""
+    from chalicelib.staff.stats import compute_stats
+
+    start, end = time_range(lower, upper)
+    return {"since": start, "until": end, **compute_stats(read.created_between(deps.store, list(Status), start, end))}
+
+
+def audit_day(day: str, deps: Deps, actor: Actor) -> list[dict[str, Any]]:
+    """That UTC day's audit records (YYYY-MM-DD), oldest first; ValueError for anything else."""
+    text = day.strip() if isinstance(day, str) else ""
+    if len(text) != 10:
+        raise ValueError("day must be YYYY-MM-DD")
+    return deps.store.audit_of_day(date.fromisoformat(text).isoformat())
+
+
+def time_range(lower: str | None, upper: str | None) -> tuple[str | None, str | None]:
+    """A range of days (YYYY-MM-DD, UTC, the last one whole) or ISO times as created_at bounds; ValueError if bad."""
+    start = read.moment(lower, end_of_day=False) if lower else None
+    end = read.moment(upper, end_of_day=True) if upper else None
+    if start and end and start > end:
+        raise ValueError("the range ends before it starts")
+    return start, end

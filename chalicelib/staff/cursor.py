@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.ids import is_lead_id
-from chalicelib.leads import Status
+from chalicelib.leads import Priority, Status
 
 URGENT = "urgent"  # the stream of urgent new leads, listed first when asked
 
@@ -23,11 +23,16 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Cursor:
-    """A list's statuses and, per stream, the last lead shown (absent: not started)."""
+    """A list's statuses and filters and, per stream, the last lead shown (absent: not started).
+
+    `mine`: only leads assigned to the caller (whoever asks for the next page).
+    """
 
     statuses: tuple[Status, ...]
     positions: Mapping[str, Position] = field(default_factory=dict)
     urgent_first: bool = False
+    priority: Priority | None = None
+    mine: bool = False
 
     def streams(self) -> set[str]:
         """The position keys this list may carry."""
@@ -45,6 +50,10 @@ def encode_cursor(cursor: Cursor) -> str:
     }
     if cursor.urgent_first:
         data["u"] = 1
+    if cursor.priority is not None:
+        data["pr"] = cursor.priority.value
+    if cursor.mine:
+        data["m"] = 1
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -55,13 +64,15 @@ def decode_cursor(token: str) -> Cursor:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         statuses = tuple(Status(s) for s in data["s"])
         urgent = data.get("u", 0) == 1
+        priority = Priority(data["pr"]) if "pr" in data else None
+        mine = data.get("m", 0) == 1
         raw_positions = data["p"]
         if not statuses or len(set(statuses)) != len(statuses) or not isinstance(raw_positions, dict):
             raise ValueError
         positions: dict[str, Position] = {}
         for key, value in raw_positions.items():
             positions[key] = None if value is None else _position(value)
-        cursor = Cursor(statuses, positions, urgent)
+        cursor = Cursor(statuses, positions, urgent, priority, mine)
         if not set(positions) <= cursor.streams():
             raise ValueError
     except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
@@ -61,15 +61,20 @@ def _not_urgent(lead: dict[str, Any]) -> bool:
     return not _urgent(lead)
 
 
-def list_page(reader: LeadReader, cursor: Cursor, limit: int) -> Page:
+def list_page(
+    reader: LeadReader, cursor: Cursor, limit: int, keep: Callable[[dict[str, Any]], bool] | None = None
+) -> Page:
     """One page newest first across the cursor's statuses (urgent new leads first when it says so).
 
     Each status is its own query; pages are merged by created time and each
-    stream remembers the last lead it contributed.
+    stream remembers the last lead it contributed. `keep`, when given, is a
+    filter every listed lead passes (the cursor's priority and "mine").
     """
     urgent = cursor.urgent_first and Status.NEW in cursor.statuses
-    rest = [_Stream(s.value, s, _not_urgent if urgent and s is Status.NEW else None) for s in cursor.statuses]
-    phases = [[_Stream(URGENT, Status.NEW, _urgent)], rest] if urgent else [rest]
+    rest = [
+        _Stream(s.value, s, _both(_not_urgent if urgent and s is Status.NEW else None, keep)) for s in cursor.statuses
+    ]
+    phases = [[_Stream(URGENT, Status.NEW, _both(_urgent, keep))], rest] if urgent else [rest]
     positions: dict[str, Position] = dict(cursor.positions)
     shown: list[dict[str, Any]] = []
     for phase in phases:
@@ -77,7 +82,15 @@ def list_page(reader: LeadReader, cursor: Cursor, limit: int) -> Page:
             shown += _merge(reader, phase, positions, limit - len(shown))
     keys = [s.key for phase in phases for s in phase]
     done = all(k in positions and positions[k] is None for k in keys)
-    return Page(shown, None if done else Cursor(cursor.statuses, positions, cursor.urgent_first))
+    return Page(shown, None if done else replace(cursor, positions=positions))
+
+
+def _both(
+    first: Callable[[dict[str, Any]], bool] | None, second: Callable[[dict[str, Any]], bool] | None
+) -> Callable[[dict[str, Any]], bool] | None:
+    if first is None or second is None:
+        return first or second
+    return lambda lead: first(lead) and second(lead)
 
 
 def _merge(reader: LeadReader, streams: list[_Stream], positions: dict[str, Position], room: int) -> list[Any]:

@@ -1,0 +1,579 @@
+"""The staff API's routes in process: Chalice's test client over staff/app.py, leads in the in-memory store.
+
+Tokens are signed here with a key the test's verifier trusts, and leads live
+in the in-memory store (held to the DynamoDB adapter's promises by
+tests/contract): these tests are about the edge. The HTTP tests in tests/e2e
+run the same routes with the emulator's real Cognito tokens and table.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwk, jwt
+
+from chalicelib.auth import PoolSettings, TokenVerifier
+from chalicelib.memory import MemoryLeadStore
+from tests.conftest import ROOT, VALID
+from tests.reliability.support import Clock, submit
+
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_StaffTest"
+CLIENT = "inbox"
+# Everything a visitor typed about themselves: none of it may reach an audit record, a log line or an error.
+PHI = (VALID["first_name"], VALID["last_name"], VALID["email"], "2025550143", "555-0143", "nightmares")
+NOTE = "Left a voicemail; she prefers Tuesday mornings."
+CRISIS = "I keep thinking I want to kill myself."
+# `chalice local` lets every Cognito-guarded request through: the staff function's own check is what is tested.
+pytestmark = pytest.mark.filterwarnings("ignore:CognitoUserPoolAuthorizer is not a supported:UserWarning")
+
+
+class Signer:
+    """A key posing as the user pool's, and tokens for staff members of each role."""
+
+    def __init__(self) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.jwks = {"keys": [{**jwk.construct(public.decode(), "RS256").to_dict(), "kid": "k1", "use": "sig"}]}
+        self._private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+    def token(self, username: str, *groups: str, **claims: Any) -> str:
+        body = {
+            "iss": ISSUER,
+            "aud": CLIENT,
+            "token_use": "id",
+            "cognito:username": username,
+            "email": f"{username}@clinic.example",
+            "cognito:groups": list(groups),
+            "exp": 4_000_000_000,
+            **claims,
+        }
+        return str(jwt.encode(body, self._private, algorithm="RS256", headers={"kid": "k1"}))
+
+
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    return Signer()
+
+
+def load_staff_app() -> Any:
+    """staff/app.py as its own module (both apps' modules are named `app`)."""
+    name = "next_steps_staff_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "staff" / "app.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name].app
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw) if self.raw else None
+
+
+class Staff:
+    """The staff API's test client, speaking as one member or another."""
+
+    def __init__(self, client: Any, signer: Signer) -> None:
+        self.client = client
+        self.tokens = {
+            "sam": signer.token("sam", "intake"),
+            "riley": signer.token("riley", "clinician"),
+            "ada": signer.token("ada", "admin", "intake"),
+        }
+
+    def call(
+        self, method: str, path: str, who: str | None = "sam", body: Any = None, raw: bytes | None = None
+    ) -> Answer:
+        headers = {"Content-Type": "application/json"}
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.tokens.get(who, who)}"
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        response = self.client.http.request(method, path, headers=headers, body=payload)
+        return Answer(response.status_code, dict(response.headers), response.body)
+
+    def get(self, path: str, who: str | None = "sam") -> Answer:
+        return self.call("GET", path, who)
+
+    def post(self, path: str, body: Any = None, who: str | None = "sam", raw: bytes | None = None) -> Answer:
+        return self.call("POST", path, who, body, raw)
+
+
+class Published:
+    """The staff topic: every notice published to it."""
+
+    def __init__(self) -> None:
+        self.notices: list[Any] = []
+
+    def publish(self, notice: Any) -> str:
+        self.notices.append(notice)
+        return f"m-{len(self.notices)}"
+
+    def about(self, lead_id: str) -> list[Any]:
+        return [n for n in self.notices if n.lead_id == lead_id]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def published() -> Published:
+    return Published()
+
+
+@pytest.fixture
+def deps(clock: Clock, published: Published) -> Iterator[Any]:
+    """The service's dependencies over the in-memory store, installed as the staff function's."""
+    from chalicelib import runtime
+    from chalicelib.service import Deps
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "STAGE": "test",
+            "LEADS_TABLE": "next-steps-test-leads",
+            "STAFF_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:next-steps-test-staff",
+            "ALLOWED_ORIGINS": "https://clinic.example",
+            "THANK_YOU_URL": "https://clinic.example/thank-you",
+        }
+    )
+    built = Deps(store=MemoryLeadStore(), settings=settings, publisher_factory=lambda: published, clock=clock)
+    runtime.use(built)
+    yield built
+    runtime.reset()
+
+
+@pytest.fixture
+def staff(deps: Any, clock: Clock, signer: Signer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Staff]:
+    from chalice.test import Client
+
+    from chalicelib import staff_api
+
+    verifier = TokenVerifier(PoolSettings(issuer=ISSUER, client_id=CLIENT), lambda: signer.jwks)
+    monkeypatch.setattr(staff_api, "_verifier", verifier)
+    with Client(load_staff_app(), stage_name="local", project_dir=str(ROOT / "staff")) as client:
+        yield Staff(client, signer)
+
+
+def audit_records(deps: Any) -> list[dict[str, Any]]:
+    """Every audit record the store holds."""
+    return [record.as_dict() for record in deps.store.audit]
+
+
+def assert_problem(answer: Answer, status: int) -> dict[str, Any]:
+    assert answer.status == status, answer.raw
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.headers["Cache-Control"] == "no-store"
+    body: dict[str, Any] = answer.body
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert "Traceback" not in answer.raw.decode()
+    return body
+
+
+ROUTES = [
+    ("GET", "/staff/me"),
+    ("GET", "/staff/leads"),
+    ("GET", "/staff/leads/{id}"),
+    ("POST", "/staff/leads/{id}/claim"),
+    ("POST", "/staff/leads/{id}/status"),
+    ("POST", "/staff/leads/{id}/notes"),
+    ("POST", "/staff/leads/{id}/restore"),
+    ("DELETE", "/staff/leads/{id}"),
+    ("GET", "/staff/export"),
+    ("GET", "/staff/stats"),
+    ("GET", "/staff/audit?date=2026-03-02"),
+]
+
+
+# ---------------------------------------------------------------------------
+# Who may
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_route_wants_a_valid_token(
+    staff: Staff, deps: Any, clock: Clock, signer: Signer, method: str, path: str
+) -> None:
+    lead_id = submit(deps, clock)
+    path = path.replace("{id}", lead_id)
+    other_pool = Signer().token("mallory", "admin")
+    expired = signer.token("sam", "intake", exp=1_000_000_000)
+    for who in (None, other_pool, expired, signer.token("sam", "intake", iss=ISSUER + "x")):
+        answer = staff.call(method, path, who, body={"status": "contacted", "expected": "new", "text": NOTE})
+        assert_problem(answer, 401)
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    # Nothing was done or read: the lead is untouched and no audit record names anyone.
+    assert deps.store.get_lead(lead_id)["status"] == "new"
+    assert not deps.store.get_lead(lead_id).get("acknowledged_at")
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/staff/leads/{id}"), ("GET", "/staff/audit?date=2026-03-02")])
+@pytest.mark.parametrize("who", ["sam", "riley"])
+def test_intake_and_clinicians_may_not_erase_or_read_the_audit_trail(
+    staff: Staff, deps: Any, clock: Clock, method: str, path: str, who: str
+) -> None:
+    lead_id = submit(deps, clock)
+    body = assert_problem(staff.call(method, path.replace("{id}", lead_id), who), 403)
+    assert "may not" in body["detail"]
+    assert deps.store.get_lead(lead_id)["lead_id"] == lead_id  # still there
+
+
+def test_me_names_the_member_and_their_roles(staff: Staff) -> None:
+    answer = staff.get("/staff/me", "ada")
+    assert answer.status == 200
+    assert answer.body == {"username": "ada", "email": "ada@clinic.example", "roles": ["admin", "intake"]}
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+# ---------------------------------------------------------------------------
+# The happy path of each route
+# ---------------------------------------------------------------------------
+
+
+def test_the_list_shows_urgent_new_leads_first_then_pages_with_a_cursor(staff: Staff, deps: Any, clock: Clock) -> None:
+    urgent = submit(deps, clock, 1, message=CRISIS)
+    clock.advance(minutes=5)
+    second = submit(deps, clock, 2)
+    clock.advance(minutes=5)
+    newest = submit(deps, clock, 3)
+    spam = submit(deps, clock, 4, website="http://spam.example")
+
+    first = staff.get("/staff/leads?limit=2")
+    assert first.status == 200, first.raw
+    assert first.headers["Cache-Control"] == "no-store"
+    assert [lead["lead_id"] for lead in first.body["leads"]] == [urgent, newest]
+    assert first.body["leads"][0]["priority"] == "urgent"
+    assert set(first.body["leads"][0]) == {
+        "lead_id",
+        "created_at",
+        "status",
+        "priority",
+        "first_name",
+        "preferred_contact",
+        "best_time",
+        "language",
+        "assigned_to",
+        "notice_state",
+    }
+    rest = staff.get(f"/staff/leads?limit=2&cursor={first.body['next']}")
+    assert [lead["lead_id"] for lead in rest.body["leads"]] == [second]
+    assert rest.body["next"] is None
+    # Spam only when asked for.
+    assert [lead["lead_id"] for lead in staff.get("/staff/leads?status=spam").body["leads"]] == [spam]
+    assert [lead["lead_id"] for lead in staff.get("/staff/leads?priority=urgent").body["leads"]] == [urgent]
+
+
+def test_the_list_of_my_leads_holds_what_i_claimed(staff: Staff, deps: Any, clock: Clock) -> None:
+    mine, _theirs = submit(deps, clock, 1), submit(deps, clock, 2)
+    assert staff.post(f"/staff/leads/{mine}/claim").status == 200
+    listed = staff.get("/staff/leads?assigned=me").body["leads"]
+    assert [(lead["lead_id"], lead["assigned_to"]) for lead in listed] == [(mine, "sam")]
+    assert staff.get("/staff/leads?assigned=me", "riley").body["leads"] == []
+
+
+@pytest.mark.parametrize(
+    "query", ["cursor=not-a-cursor", "status=pending", "priority=high", "assigned=riley", "limit=0", "limit=101"]
+)
+def test_a_bad_list_query_is_400(staff: Staff, query: str) -> None:
+    assert_problem(staff.get(f"/staff/leads?{query}"), 400)
+
+
+def test_opening_a_lead_shows_all_of_it_and_acknowledges_it(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock, message=VALID["message"])
+    clock.advance(minutes=3)
+    answer = staff.get(f"/staff/leads/{lead_id}")
+    assert answer.status == 200, answer.raw
+    lead = answer.body
+    assert (lead["lead_id"], lead["first_name"], lead["email"], lead["message"]) == (
+        lead_id,
+        VALID["first_name"],
+        VALID["email"],
+        VALID["message"],
+    )
+    assert lead["acknowledged_by"] == "sam" and lead["acknowledged_at"]
+    assert lead["notes"] == []
+    assert [(h["action"], h["actor"]) for h in lead["history"]] == [("view", "sam")]
+    assert "pk" not in lead and "fingerprint" not in lead
+    # Opened again by someone else: still acknowledged by the first.
+    again = staff.get(f"/staff/leads/{lead_id}", "riley").body
+    assert again["acknowledged_by"] == "sam"
+    assert [(h["action"], h["actor"]) for h in again["history"]] == [("view", "sam"), ("view", "riley")]
+
+
+@pytest.mark.parametrize(
+    "raw_id",
+    ["01HZZZZZZZZZZZZZZZZZZZZZZZ", "avery.quill@example.org", "Avery%20Quill", "..%2F..%2Fetc", "x" * 300],
+)
+def test_an_unknown_or_malformed_lead_id_is_404_without_echoing_it(staff: Staff, raw_id: str) -> None:
+    for method, suffix, who in (("GET", "", "sam"), ("POST", "/claim", "sam"), ("DELETE", "", "ada")):
+        answer = staff.call(method, f"/staff/leads/{raw_id}{suffix}", who)
+        body = assert_problem(answer, 404)
+        assert body["title"] == "No such lead"
+        assert "avery" not in answer.raw.decode().lower() and "quill" not in answer.raw.decode().lower()
+
+
+def test_claiming_assigns_the_lead_and_a_second_claimant_is_told_who_holds_it(
+    staff: Staff, deps: Any, clock: Clock
+) -> None:
+    lead_id = submit(deps, clock)
+    won = staff.post(f"/staff/leads/{lead_id}/claim")
+    assert won.status == 200, won.raw
+    assert won.body["assigned_to"] == "sam" and won.body["acknowledged_by"] == "sam"
+    assert staff.post(f"/staff/leads/{lead_id}/claim").status == 200  # mine already: no harm
+    lost = assert_problem(staff.post(f"/staff/leads/{lead_id}/claim", who="riley"), 409)
+    assert lost["assigned_to"] == "sam"
+    assert deps.store.get_lead(lead_id)["assigned_to"] == "sam"
+
+
+def test_a_status_change_moves_the_lead_only_from_the_status_the_caller_saw(
+    staff: Staff, deps: Any, clock: Clock
+) -> None:
+    lead_id = submit(deps, clock)
+    moved = staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"})
+    assert moved.status == 200, moved.raw
+    assert moved.body == {"lead_id": lead_id, "previous": "new", "status": "contacted"}
+    # Riley's page still shows it new.
+    stale = assert_problem(
+        staff.post(f"/staff/leads/{lead_id}/status", {"status": "closed", "expected": "new"}, "riley"), 409
+    )
+    assert stale["current"] == "contacted"
+    assert deps.store.get_lead(lead_id)["status"] == "contacted"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"status": "spam", "expected": "new"}, "status"),
+        ({"status": "new", "expected": "contacted"}, "status"),
+        ({"status": "Contacted!", "expected": "new"}, "status"),
+        ({"expected": "new"}, "status"),
+        ({"status": "contacted"}, "expected"),
+        ({"status": "contacted", "expected": "whatever"}, "expected"),
+    ],
+)
+def test_a_status_no_one_may_set_is_422(staff: Staff, deps: Any, clock: Clock, body: Any, field: str) -> None:
+    lead_id = submit(deps, clock)
+    problem = assert_problem(staff.post(f"/staff/leads/{lead_id}/status", body), 422)
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert deps.store.get_lead(lead_id)["status"] == "new"
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"contacted"', b"\xff\xfe"])
+def test_a_body_that_is_not_a_json_object_is_400(staff: Staff, deps: Any, clock: Clock, raw: bytes) -> None:
+    lead_id = submit(deps, clock)
+    assert_problem(staff.post(f"/staff/leads/{lead_id}/status", raw=raw), 400)
+    assert_problem(staff.post(f"/staff/leads/{lead_id}/notes", raw=raw), 400)
+
+
+def test_a_note_is_201_and_shown_with_the_lead(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock)
+    answer = staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE}, "riley")
+    assert answer.status == 201, answer.raw
+    note = answer.body
+    assert (note["author"], note["text"]) == ("riley", NOTE) and note["note_id"] and note["at"]
+    shown = staff.get(f"/staff/leads/{lead_id}").body
+    assert shown["notes"] == [note]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 2001, 42, None, ["a note"]])
+def test_an_empty_too_long_or_missing_note_is_422(staff: Staff, deps: Any, clock: Clock, text: Any) -> None:
+    lead_id = submit(deps, clock)
+    answer = staff.post(f"/staff/leads/{lead_id}/notes", {"text": text} if text is not None else {})
+    problem = assert_problem(answer, 422)
+    assert [e["field"] for e in problem["errors"]] == ["text"]
+    assert "2000" in problem["errors"][0]["message"]
+    assert deps.store.lead_notes(lead_id) == []
+
+
+def test_a_note_for_no_lead_is_404(staff: Staff) -> None:
+    assert_problem(staff.post("/staff/leads/01HZZZZZZZZZZZZZZZZZZZZZZZ/notes", {"text": NOTE}), 404)
+
+
+def test_restoring_spam_makes_it_new_with_one_notice(
+    staff: Staff, deps: Any, clock: Clock, published: Published
+) -> None:
+    lead_id = submit(deps, clock, website="http://spam.example")
+    answer = staff.post(f"/staff/leads/{lead_id}/restore")
+    assert answer.status == 200, answer.raw
+    assert answer.body == {"lead_id": lead_id, "status": "new", "notice": "sent"}
+    assert deps.store.get_lead(lead_id)["status"] == "new"
+    assert len(published.about(lead_id)) == 1
+    # Restoring it again: it is not spam now.
+    again = assert_problem(staff.post(f"/staff/leads/{lead_id}/restore"), 409)
+    assert again["current"] == "new"
+    assert len(published.about(lead_id)) == 1
+
+
+def test_an_admin_erases_a_lead_and_its_audit_records_stay(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock)
+    staff.get(f"/staff/leads/{lead_id}")
+    staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE})
+    answer = staff.call("DELETE", f"/staff/leads/{lead_id}", "ada")
+    assert answer.status == 204 and answer.raw == b""
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert_problem(staff.get(f"/staff/leads/{lead_id}"), 404)
+    assert_problem(staff.call("DELETE", f"/staff/leads/{lead_id}", "ada"), 404)
+    records = staff.get("/staff/audit?date=2026-03-02", "ada").body["records"]
+    assert [r["action"] for r in records if r.get("lead_id") == lead_id] == ["view", "note", "erase"]
+
+
+def test_the_export_is_a_csv_download_of_the_range(staff: Staff, deps: Any, clock: Clock) -> None:
+    inside = submit(deps, clock, 1, message='=HYPERLINK("http://x")')
+    clock.advance(days=2)
+    submit(deps, clock, 2)
+    answer = staff.get("/staff/export?from=2026-03-01&to=2026-03-02")
+    assert answer.status == 200, answer.raw
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="leads-2026-03-01-2026-03-02.csv"'
+    assert answer.headers["Cache-Control"] == "no-store"
+    rows = answer.raw.decode("utf-8-sig").splitlines()  # with a BOM, for spreadsheets
+    assert rows[0].startswith("lead_id,created_at,status")
+    assert len(rows) == 2 and rows[1].startswith(inside)
+    assert "'=HYPERLINK" in rows[1]  # a formula cell is neutralised
+    everything = staff.get("/staff/export")
+    assert everything.headers["Content-Disposition"] == 'attachment; filename="leads.csv"'
+    assert len(everything.raw.decode().splitlines()) == 3
+
+
+@pytest.mark.parametrize("path", ["/staff/export", "/staff/stats"])
+@pytest.mark.parametrize(
+    "query", ["from=yesterday", "to=2026-02-30", "from=2026-03-05&to=2026-03-01", 'from=2026-03-01"%0D%0AX-Evil:1']
+)
+def test_a_bad_range_is_400(staff: Staff, path: str, query: str) -> None:
+    answer = staff.get(f"{path}?{query}")
+    assert_problem(answer, 400)
+    assert "Content-Disposition" not in answer.headers and "X-Evil" not in answer.headers
+
+
+def test_stats_count_the_range(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock, 1)
+    submit(deps, clock, 2)
+    staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"})
+    answer = staff.get("/staff/stats?from=2026-03-02&to=2026-03-02")
+    assert answer.status == 200, answer.raw
+    assert answer.body["total"] == 2
+    assert answer.body["totals"]["contacted"] == 1 and answer.body["totals"]["new"] == 1
+
+
+def test_the_audit_trail_of_a_day_is_for_admins(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock)
+    staff.get(f"/staff/leads/{lead_id}", "riley")
+    answer = staff.get("/staff/audit?date=2026-03-02", "ada")
+    assert answer.status == 200, answer.raw
+    assert answer.body["date"] == "2026-03-02"
+    [record] = answer.body["records"]
+    assert (record["actor"], record["role"], record["action"], record["lead_id"]) == (
+        "riley",
+        "clinician",
+        "view",
+        lead_id,
+    )
+    assert staff.get("/staff/audit?date=2026-03-01", "ada").body["records"] == []
+
+
+@pytest.mark.parametrize("query", ["", "?date=", "?date=2026-3-2", "?date=2026-02-30", "?date=today"])
+def test_an_audit_day_that_is_not_a_date_is_400(staff: Staff, query: str) -> None:
+    assert_problem(staff.get(f"/staff/audit{query}", "ada"), 400)
+
+
+# ---------------------------------------------------------------------------
+# The audit trail of each route, and no PHI anywhere
+# ---------------------------------------------------------------------------
+
+
+def test_each_route_that_reads_or_changes_a_lead_writes_one_audit_record_without_phi(
+    staff: Staff, deps: Any, clock: Clock, all_logs: Any
+) -> None:
+    lead_id = submit(deps, clock, message=VALID["message"])
+    spam = submit(deps, clock, 2, website="http://spam.example")
+    done = [
+        ("list", None, lambda: staff.get("/staff/leads")),
+        ("view", lead_id, lambda: staff.get(f"/staff/leads/{lead_id}")),
+        ("claim", lead_id, lambda: staff.post(f"/staff/leads/{lead_id}/claim")),
+        ("note", lead_id, lambda: staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE})),
+        (
+            "status",
+            lead_id,
+            lambda: staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"}),
+        ),
+        ("restore", spam, lambda: staff.post(f"/staff/leads/{spam}/restore")),
+        ("export", None, lambda: staff.get("/staff/export")),
+        ("erase", lead_id, lambda: staff.call("DELETE", f"/staff/leads/{lead_id}", "ada")),
+    ]
+    for action, target, run in done:
+        before = len(audit_records(deps))
+        answer = run()
+        assert answer.status in (200, 201, 204), (action, answer.raw)
+        records = staff.get("/staff/audit?date=2026-03-02", "ada").body["records"]
+        assert len(audit_records(deps)) == before + 1, action
+        last = records[-1]
+        assert last["action"] == action and last.get("lead_id") == target
+        assert last["actor"] == ("ada" if action == "erase" else "sam")
+        assert last["role"] == ("admin" if action == "erase" else "intake")
+        assert last["source_ip"] == "127.0.0.1"
+    # Refusals and failures say nothing of the lead either.
+    errors = [
+        staff.post(f"/staff/leads/{spam}/status", {"status": "nope", "expected": "new"}).raw,
+        staff.post(f"/staff/leads/{spam}/notes", {"text": "x" * 2001}).raw,
+        staff.get(f"/staff/leads/{VALID['email']}").raw,
+    ]
+    trail = json.dumps(audit_records(deps)) + json.dumps(staff.get("/staff/audit?date=2026-03-02", "ada").body)
+    for text in (trail, all_logs(), *(e.decode() for e in errors)):
+        for secret in (*PHI, NOTE):
+            assert secret not in text
+
+
+def test_an_unexpected_failure_is_a_bare_500(
+    staff: Staff, deps: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch, all_logs: Any
+) -> None:
+    from chalicelib.staff import actions
+
+    lead_id = submit(deps, clock)
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError(f"lost the thread while reading {VALID['email']}")
+
+    monkeypatch.setattr(actions, "view_lead", broken)
+    answer = staff.get(f"/staff/leads/{lead_id}")
+    body = assert_problem(answer, 500)
+    assert set(body) == {"type", "status", "title", "detail"}
+    assert VALID["email"] not in answer.raw.decode() and "RuntimeError" not in answer.raw.decode()
+    logs = all_logs()
+    assert "staff_unhandled_error" in logs and "RuntimeError" in logs
+    assert VALID["email"] not in logs
+
+
+def test_storage_that_cannot_be_reached_is_503_with_retry_after(
+    staff: Staff, deps: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.errors import StorageUnavailable
+    from chalicelib.staff import actions
+
+    def unreachable(*_: Any, **__: Any) -> Any:
+        raise StorageUnavailable("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(actions, "list_leads", unreachable)
+    answer = staff.get("/staff/leads")
+    assert_problem(answer, 503)
+    assert answer.headers["Retry-After"] == "5"
