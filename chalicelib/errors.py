@@ -24,6 +24,14 @@ class StatusConflict(Exception):
     """The lead was not in the expected state (someone else changed it first)."""
 
 
+class NotesFull(Exception):
+    """The lead holds as many notes as it can (`limit`); nothing was written."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 class WriteConflict(Exception):
     """A new lead was refused by one of its conditions; nothing was written."""
 

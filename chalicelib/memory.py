@@ -16,12 +16,13 @@ from chalicelib.errors import (
     GuardHeld,
     LeadExists,
     LeadNotFound,
+    NotesFull,
     RateExceeded,
     StatusConflict,
     UrgentAlreadySent,
 )
 from chalicelib.leads import Status
-from chalicelib.ports import AuditRecord, Guard, GuardKind, NoticeState, RateCounter, UrgentMark
+from chalicelib.ports import MAX_NOTES, AuditRecord, Guard, GuardKind, NoticeState, RateCounter, UrgentMark
 
 _CLAIMABLE = (NoticeState.PENDING, NoticeState.FAILED)
 
@@ -212,7 +213,10 @@ class MemoryLeadStore:
         """Store a note with the lead, and its audit record; LeadNotFound if there is no lead."""
         with self._lock:
             self._lead(lead_id)
-            self.notes.setdefault(lead_id, []).append(copy.deepcopy(note))
+            notes = self.notes.setdefault(lead_id, [])
+            if len(notes) >= MAX_NOTES:
+                raise NotesFull(MAX_NOTES)
+            notes.append(copy.deepcopy(note))
             self._audit(audit)
 
     def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:

@@ -82,6 +82,8 @@ class AuditAction(StrEnum):
 
 # HIPAA §164.316(b)(2)(i) asks for six years; 366-day years so no record goes sooner.
 AUDIT_RETENTION_DAYS = 6 * 366
+# Notes a lead may hold: each is written, expired and erased in one transaction with the lead (100 items at most).
+MAX_NOTES = 90
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,11 @@ class LeadStorePort(Protocol):
         ...
 
     def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
-        """Store a note (note_id, author, at, text) with the lead, and `audit`, together; LeadNotFound if none."""
+        """Store a note (note_id, author, at, text) with the lead, and `audit`, together.
+
+        The note is kept as long as the lead (it expires and is erased with
+        it). LeadNotFound if there is no lead; NotesFull past MAX_NOTES.
+        """
         ...
 
     def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:

@@ -350,10 +350,7 @@ def get_lead(lead_id: str, deps: Deps) -> dict[str, Any]:
 def set_status(
     lead_id: str, new_status: str, deps: Deps, expected: str | None = None, audit: AuditRecord | None = None
 ) -> dict[str, Any]:
-    """Move a lead to a work status, only from the status the caller saw (no lost update).
-
-    The first move to contacted records first_contacted_at; `audit` is stored with the change.
-    """
+    """Move a lead to a work status only from the status the caller saw (no lost update), with `audit`."""
     if new_status not in WORK_STATUSES:
         raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}")
     current = deps.store.get_lead(lead_id)

@@ -19,12 +19,12 @@ from chalicelib.dynamo.items import (
     guard_key,
     inserted_lead_ids,
     key,
-    lead_guard_keys,
     lead_item,
     lead_key,
     to_item,
 )
 from chalicelib.dynamo.queries import Item, Page, iterate, query
+from chalicelib.dynamo.work import StaffVerbs
 from chalicelib.errors import (
     GuardHeld,
     LeadExists,
@@ -39,7 +39,7 @@ from chalicelib.leads import Status
 from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 __all__ = [
     "LeadNotFound",
@@ -56,12 +56,13 @@ _LEASE_LAPSED = "notice_state IN (:pending, :failed) OR (notice_state = :sending
 _OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
-class LeadStore(DigestMarks):
-    """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters, digest marks."""
+class LeadStore(StaffVerbs, DigestMarks):
+    """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters, notes, audit records.
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._db = client
-        self._table = table_name
+    The staff verbs (get, status, restore, acknowledge, claim, notes, erase,
+    the audit trail) are in chalicelib/dynamo/work.py; the daily digest's
+    marker and lead counts in chalicelib/dynamo/digests.py.
+    """
 
     # -- request path -----------------------------------------------------
 
@@ -137,14 +138,6 @@ class LeadStore(DigestMarks):
 
     # -- leads ------------------------------------------------------------
 
-    def get_lead(self, lead_id: str) -> dict[str, Any]:
-        """One lead by id, or LeadNotFound."""
-        response = call(self._db.get_item, TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
-        item = response.get("Item")
-        if not item:
-            raise LeadNotFound(lead_id)
-        return from_item(item)
-
     def claim_notice(self, lead_id: str, now: str, lease_until: str) -> dict[str, Any] | None:
         """Take the notice for sending, once per lease (see the port)."""
         states = {":pending": NoticeState.PENDING, ":failed": NoticeState.FAILED, ":sending": NoticeState.SENDING}
@@ -200,44 +193,6 @@ class LeadStore(DigestMarks):
         """Give a claimed reminder back."""
         self._update(lead_id, {}, "attribute_exists(reminded_at)", remove=("reminded_at",))
 
-    def set_status(
-        self, lead_id: str, status: Status, *, expected: Status, updated_at: str, expires_at: int | None
-    ) -> dict[str, Any]:
-        """Move a lead from `expected` to `status`; StatusConflict otherwise."""
-        values: dict[str, Any] = {"status": status.value, "updated_at": updated_at}
-        if expires_at is not None:
-            values["expires_at"] = expires_at
-        updated = self._update(
-            lead_id,
-            values,
-            "#st = :seen",
-            {":seen": expected},
-            remove=() if expires_at is not None else ("expires_at",),
-            return_new=True,
-            names={"#st": "status"},
-        )
-        if updated is None:
-            raise StatusConflict(f"lead {lead_id} is no longer {expected}")
-        return updated
-
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str) -> bool:
-        """Move a spam lead back to new with its notice pending."""
-        restored = self._update(
-            lead_id,
-            {
-                "status": Status.NEW.value,
-                "notice_state": NoticeState.PENDING.value,
-                "notice_queue": NOTICE_QUEUE,
-                "notice_due_at": notice_due_at,
-                "restored_at": now,
-            },
-            "#st = :spam",
-            {":spam": Status.SPAM},
-            remove=("expires_at",),
-            names={"#st": "status"},
-        )
-        return restored is not None
-
     def reset_notice(self, lead_id: str, now: str) -> bool:
         """Make a failed or dead notice due now, attempts reset."""
         reset = self._update(
@@ -263,41 +218,6 @@ class LeadStore(DigestMarks):
     def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
         """Every new lead created at or before `cutoff`."""
         return self.leads_created_between(Status.NEW, None, cutoff)
-
-    def erase(self, lead_id: str) -> None:
-        """Delete a lead and, in the same transaction, each of its guards that still names it.
-
-        A guard that expired and was taken over by a newer lead names that
-        lead: it is left alone (deleting it would let the newer submission
-        be made twice), and so is one that is already gone.
-        """
-        mine = lead_guard_keys(self.get_lead(lead_id))
-        for attempt in range(ATTEMPTS):
-            items: list[dict[str, Any]] = [{"Delete": {"TableName": self._table, "Key": lead_key(lead_id)}}]
-            for guard in mine:
-                items.append(
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": guard,
-                            "ConditionExpression": "lead_id = :lead",
-                            "ExpressionAttributeValues": {":lead": {"S": lead_id}},
-                        }
-                    }
-                )
-            try:
-                call(self._db.transact_write_items, TransactItems=items)
-                return
-            except Cancelled as cancelled:
-                refused = cancelled.unavailable({"ConditionalCheckFailed", "TransactionConflict"})
-                if refused is not None:
-                    raise refused from cancelled
-                # Leave out each guard that no longer names this lead, and try again.
-                gone = {i - 1 for i, code in enumerate(cancelled.codes) if code == "ConditionalCheckFailed"}
-                mine = [guard for i, guard in enumerate(mine) if i not in gone]
-                if "TransactionConflict" in cancelled.codes:
-                    pause(attempt)
-        raise StorageUnavailable("TransactionConflict")
 
     @staticmethod
     def inserted_lead_ids(records: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from chalicelib.ports import Guard, GuardKind
+from chalicelib.ports import AUDIT_FIELDS, AUDIT_RETENTION_DAYS, AuditRecord, Guard, GuardKind
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -20,6 +22,11 @@ URGENT_PREFIX = "URGENT#"
 DIGEST_PREFIX = "DIGEST#"
 # The one partition of the by_notice index: every lead whose notice is owed.
 NOTICE_QUEUE = "due"
+NOTE_PREFIX = "NOTE#"  # a note's sk, under its lead's pk
+# Audit records of a lead under AUDIT#LEAD#<id>, the others under AUDIT#DAY#<day>;
+# every record also carries audit_day, the key of the by_audit_day index.
+AUDIT_LEAD_PREFIX = "AUDIT#LEAD#"
+AUDIT_DAY_PREFIX = "AUDIT#DAY#"
 GUARD_KEYS = {GuardKind.IDEMPOTENCY: ("IDEM#", "IDEM"), GuardKind.DUPLICATE: ("DUP#", "DUP")}
 # The lead attribute that remembers each guard's pk (for erasure).
 GUARD_ATTRIBUTES = {GuardKind.IDEMPOTENCY: "submission_key_hash", GuardKind.DUPLICATE: "dup_pk"}
@@ -165,3 +172,46 @@ def inserted_lead_ids(records: Iterable[tuple[str, dict[str, Any] | None]]) -> I
         sk = (keys.get("sk") or {}).get("S")
         if isinstance(pk, str) and pk.startswith(LEAD_PREFIX) and sk == LEAD_SK and len(pk) > len(LEAD_PREFIX):
             yield pk.removeprefix(LEAD_PREFIX)
+
+
+def note_item(lead_id: str, note: dict[str, Any], expires_at: int | None) -> dict[str, Any]:
+    """A note as its stored item, under its lead's key and kept as long as the lead."""
+    return to_item(
+        {
+            "pk": f"{LEAD_PREFIX}{lead_id}",
+            "sk": f"{NOTE_PREFIX}{note['at']}#{note['note_id']}",
+            "entity": "note",
+            **{k: note[k] for k in ("note_id", "author", "at", "text")},
+            "expires_at": expires_at,
+        }
+    )
+
+
+def note_from(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored note item as the note staff see."""
+    data = from_item(item)
+    return {k: data.get(k) for k in ("note_id", "author", "at", "text")}
+
+
+def audit_item(record: AuditRecord) -> dict[str, Any]:
+    """An audit record as its stored item, kept AUDIT_RETENTION_DAYS (DynamoDB's TTL deletes it after that)."""
+    day = record.at[:10]
+    pk = AUDIT_LEAD_PREFIX + record.lead_id if record.lead_id else AUDIT_DAY_PREFIX + day
+    at = datetime.fromisoformat(record.at)
+    return to_item(
+        {
+            "pk": pk,
+            # The random tail keeps two records of one millisecond apart.
+            "sk": f"{record.at}#{secrets.token_hex(6)}",
+            "entity": "audit",
+            "audit_day": day,
+            **record.as_dict(),
+            "expires_at": int(at.timestamp()) + AUDIT_RETENTION_DAYS * 86400,
+        }
+    )
+
+
+def audit_from(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored audit item as the record the audit trail shows."""
+    data = from_item(item)
+    return {k: data[k] for k in AUDIT_FIELDS if k in data}

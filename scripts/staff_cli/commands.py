@@ -14,11 +14,10 @@ from typing import Any
 
 from chalicelib.leads import Status
 from chalicelib.staff import actions, read
-from chalicelib.staff.cursor import BadCursor, Cursor, decode_cursor, encode_cursor
+from chalicelib.staff.cursor import BadCursor, Cursor, decode_cursor
 from chalicelib.staff.export import to_csv
 from chalicelib.staff.labels import full_name
 from chalicelib.staff.read import public
-from chalicelib.staff.stats import compute_stats
 from chalicelib.store import LeadNotFound
 from scripts.staff_cli.console import Io
 from scripts.staff_cli.errors import ABORTED, CONFLICT, NOT_FOUND, OK, UNAVAILABLE, USAGE, CliError
@@ -36,6 +35,7 @@ from scripts.staff_cli.target import Context
 
 OPEN_STATUSES = ("new", "contacted", "scheduled")
 ALL_STATUSES = tuple(s.value for s in Status)
+NOT_A_CURSOR = "That --next value is not one this tool printed. Copy it again from the last page."
 REAL_STATUSES = tuple(s for s in ALL_STATUSES if s != Status.SPAM.value)
 
 
@@ -68,32 +68,39 @@ def _lead_id(raw: str) -> str:
     return lead_id
 
 
-def _get(ctx: Context, lead_id: str) -> dict[str, Any]:
+def _view(ctx: Context, lead_id: str) -> dict[str, Any]:
+    """The whole lead with its notes and history (audited as a view; acknowledges it if nobody has)."""
     try:
-        return actions.open_lead(lead_id, ctx.deps)
+        return actions.view_lead(lead_id, ctx.deps, ctx.actor)
     except LeadNotFound as exc:
         raise CliError(f"No lead with id {lead_id} in {ctx.target.where()}.", NOT_FOUND) from exc
 
 
 def cmd_list(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
-    """Leads by status, newest first, a page at a time."""
+    """Leads by status, newest first, a page at a time (audited as one list)."""
     asked = list(dict.fromkeys(args.status or ([Status.SPAM.value] if args.spam else OPEN_STATUSES)))
     start = Cursor(tuple(Status(s) for s in asked))
     if args.next:
         try:
             start = decode_cursor(args.next)
         except BadCursor as exc:
-            raise CliError(
-                "That --next value is not one this tool printed. Copy it again from the last page.", USAGE
-            ) from exc
+            raise CliError(NOT_A_CURSOR, USAGE) from exc
         if (args.status or args.spam) and asked != [s.value for s in start.statuses]:
             raise CliError("--next continues the list it came from; leave out --status/--spam or start again.", USAGE)
-    page = read.list_page(ctx.deps.store, start, args.limit)
+    page = actions.list_leads(
+        ctx.deps,
+        ctx.actor,
+        statuses=None if args.next else asked,
+        cursor=args.next,
+        limit=args.limit,
+        urgent_first=False,
+        full=True,
+    )
     statuses = [s.value for s in start.statuses]
-    items = page.leads
-    cursor = encode_cursor(page.next) if page.next is not None else None
+    items: list[dict[str, Any]] = page["leads"]
+    cursor = page["next"]
     if args.json:
-        io_.json({"statuses": statuses, "leads": [public(it) for it in items], "next": cursor})
+        io_.json({"statuses": statuses, "leads": items, "next": cursor})
         return OK
     what = ", ".join(statuses)
     if not items:
@@ -113,8 +120,8 @@ def cmd_list(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
-    """The whole lead."""
-    lead = _get(ctx, _lead_id(args.lead_id))
+    """The whole lead, its notes and history."""
+    lead = _view(ctx, _lead_id(args.lead_id))
     if args.json:
         io_.json(public(lead))
     else:
@@ -125,23 +132,26 @@ def cmd_show(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 def cmd_status(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     """Record what happened, only if nobody changed the lead since it was seen."""
     lead_id = _lead_id(args.lead_id)
-    seen = args.from_status or _get(ctx, lead_id)["status"]
-    if seen == Status.SPAM.value:
+    if args.from_status == Status.SPAM.value:
         raise CliError(f"Lead {lead_id} is marked as spam. Restore it first: {ctx.prog} restore {lead_id}", CONFLICT)
     try:
-        change = actions.change_status(lead_id, args.new_status, ctx.deps, expected=seen)
+        change = actions.change_status(lead_id, args.new_status, ctx.deps, ctx.actor, expected=args.from_status)
     except LeadNotFound as exc:
         raise CliError(f"No lead with id {lead_id} in {ctx.target.where()}.", NOT_FOUND) from exc
     except actions.StaleStatus as exc:
+        if exc.current == Status.SPAM.value:
+            raise CliError(
+                f"Lead {lead_id} is marked as spam. Restore it first: {ctx.prog} restore {lead_id}", CONFLICT
+            ) from exc
         raise CliError(
-            f"Lead {lead_id} was changed by someone else: it is now {exc.current}, not {seen}. "
+            f"Lead {lead_id} was changed by someone else: it is now {exc.current}, not {exc.expected}. "
             f"Nothing was changed. Check it with `{ctx.prog} show {lead_id}` and try again if still needed.",
             CONFLICT,
         ) from exc
     if args.json:
-        io_.json({"lead_id": lead_id, "previous": seen, "status": change.status})
+        io_.json({"lead_id": lead_id, "previous": change.previous, "status": change.status})
     else:
-        io_.say(f"Lead {lead_id}: {seen} -> {change.status}.")
+        io_.say(f"Lead {lead_id}: {change.previous} -> {change.status}.")
     return OK
 
 
@@ -150,7 +160,7 @@ def cmd_restore(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     lead_id = _lead_id(args.lead_id)
     ctx.ready_to_notify()
     try:
-        outcome = actions.restore(lead_id, ctx.deps)
+        outcome = actions.restore(lead_id, ctx.deps, ctx.actor)
     except LeadNotFound as exc:
         raise CliError(f"No lead with id {lead_id} in {ctx.target.where()}.", NOT_FOUND) from exc
     except actions.StaleStatus as exc:
@@ -171,8 +181,9 @@ def cmd_restore(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 def cmd_erase(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     """Delete a lead and everything keyed by it, after typing its id."""
     lead_id = _lead_id(args.lead_id)
-    lead = _get(ctx, lead_id)
     if not args.yes:
+        # Showing whom it erases is a view of the lead (audited as one).
+        lead = _view(ctx, lead_id)
         io_.note(
             f"This erases lead {lead_id} ({safe_text(full_name(lead))}, "
             f"received {show_time(lead.get('created_at'), zone=ctx.zone)}) "
@@ -184,7 +195,7 @@ def cmd_erase(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
             io_.note("Not erased.")
             return ABORTED
     try:
-        actions.erase(lead_id, ctx.deps)
+        actions.erase(lead_id, ctx.deps, ctx.actor)
     except LeadNotFound as exc:
         raise CliError(f"No lead with id {lead_id} in {ctx.target.where()}.", NOT_FOUND) from exc
     if args.json:
@@ -195,10 +206,10 @@ def cmd_erase(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
-    """Leads created in a time range, as CSV or JSON."""
+    """Leads created in a time range, as CSV or JSON (audited as one export with its row count)."""
     lower, upper = _range(args, default_days=None)
     statuses = args.status or (ALL_STATUSES if args.include_spam else REAL_STATUSES)
-    items = [public(it) for it in read.created_between(ctx.deps.store, [Status(s) for s in statuses], lower, upper)]
+    items = actions.export_leads(ctx.deps, ctx.actor, lower, upper, statuses=statuses)
     text = to_csv(items) if args.format == "csv" else json.dumps(items, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         path = Path(args.output)
@@ -239,8 +250,7 @@ def cmd_redrive(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     """Leads by day and status; notice delivery times."""
     lower, upper = _range(args, default_days=args.days)
-    stats = compute_stats(read.created_between(ctx.deps.store, list(Status), lower, upper))
-    stats = {"since": lower, "until": upper, **stats}
+    stats = actions.lead_stats(ctx.deps, ctx.actor, lower, upper)
     if args.json:
         io_.json(stats)
         return OK

@@ -114,6 +114,12 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
         "restored_at",
         "started_at",
         "expires_at",
+        "assigned_to",
+        "acknowledged_at",
+        "acknowledged_by",
+        "first_contacted_at",
+        "notes",
+        "history",
     }
     blocks = [
         [f"Lead {lead['lead_id']}" + ("   URGENT: call back at once" if priority == "urgent" else "")],
@@ -127,6 +133,14 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
                 ),
                 ("Received", when(lead.get("created_at"))),
                 ("Last changed", when(lead.get("updated_at")) if lead.get("updated_at") else None),
+                ("Assigned to", lead.get("assigned_to") or "nobody"),
+                (
+                    "Acknowledged",
+                    f"{when(lead.get('acknowledged_at'))} by {lead.get('acknowledged_by')}"
+                    if lead.get("acknowledged_at")
+                    else None,
+                ),
+                ("First contacted", when(lead.get("first_contacted_at")) if lead.get("first_contacted_at") else None),
             ],
         ),
         _section(
@@ -192,6 +206,25 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
             [
                 ("Flagged for", ", ".join(lead.get("spam_reasons") or [])),
                 ("Restored", when(lead.get("restored_at")) if lead.get("restored_at") else None),
+            ],
+            keep_empty=False,
+        ),
+        _section(
+            "Notes",
+            [
+                (when(n.get("at"), seconds=False), f"{n.get('author')}: {n.get('text')}")
+                for n in lead.get("notes") or []
+            ],
+            keep_empty=False,
+        ),
+        _section(
+            "History",
+            [
+                (
+                    when(h.get("at"), seconds=False),
+                    " ".join(str(p) for p in (h.get("action"), h.get("detail")) if p) + f" by {h.get('actor')}",
+                )
+                for h in lead.get("history") or []
             ],
             keep_empty=False,
         ),

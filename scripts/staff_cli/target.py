@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.service import Deps
 from chalicelib.settings import Settings
+from chalicelib.staff.actions import Actor
 from chalicelib.store import LeadStore
 from scripts.staff_cli.errors import SETUP, CliError
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROG = "./leads"
 LOCAL_REGION = "us-east-1"
 CLINIC_TIMEZONE = "America/New_York"
+CLI_ROLE = "cli"  # the audit trail's role for this tool (IAM, not a Cognito group, grants its rights)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class Context:
         self._env = env
         self._session: Any = None
         self._deps: Deps | None = None
+        self._actor: Actor | None = None
 
     @property
     def prog(self) -> str:
@@ -172,6 +175,14 @@ class Context:
                 publisher_factory=lambda: SnsPublisher(self.client("sns"), self.deps.settings.topic_arn),
             )
         return self._deps
+
+    @property
+    def actor(self) -> Actor:
+        """Who is acting, for the audit trail: the caller's AWS identity (its ARN), asked once."""
+        if self._actor is None:
+            arn = self.client("sts").get_caller_identity()["Arn"]
+            self._actor = Actor(username=str(arn), role=CLI_ROLE, source_ip="")
+        return self._actor
 
     def ready_to_notify(self) -> None:
         """Find the staff topic before anything is claimed, so a notice is never left half-sent."""

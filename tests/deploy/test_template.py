@@ -150,7 +150,7 @@ def test_the_app_works_against_the_stack_the_template_made(client: Any, aws: Sta
     import boto3
 
     table = boto3.client("dynamodb").describe_table(TableName=aws.table)["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"by_status", "by_notice"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"by_status", "by_notice", "by_audit_day"}
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
 
     answer = post(client, valid_lead())

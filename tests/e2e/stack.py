@@ -127,16 +127,30 @@ class LocalStack:
         except urllib.error.HTTPError as err:
             return err.code, dict(err.headers), err.read()
 
-    def staff(self, path: str, token: str | None = None) -> tuple[int, dict[str, str], Any]:
-        """GET one staff API path, with `Authorization: Bearer <token>` when a token is given."""
+    def staff(
+        self, path: str, token: str | None = None, method: str = "GET", body: Any = None
+    ) -> tuple[int, dict[str, str], Any]:
+        """One staff API request, with `Authorization: Bearer <token>` when a token is given; JSON bodies both ways."""
+        status, hdrs, raw = self.staff_raw(path, token, method, body)
+        is_json = "json" in hdrs.get("Content-Type", "")
+        return status, hdrs, json.loads(raw) if raw and is_json else (raw.decode() if raw else None)
+
+    def staff_raw(
+        self, path: str, token: str | None = None, method: str = "GET", body: Any = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One staff API request; the answer's body as bytes."""
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        req = urllib.request.Request(f"http://127.0.0.1:{self.staff_port}{path}", headers=headers)
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.staff_port}{path}", data=data, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
-                status, hdrs, raw = response.status, dict(response.headers), response.read()
+                return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as err:
-            status, hdrs, raw = err.code, dict(err.headers), err.read()
-        return status, hdrs, json.loads(raw) if raw else None
+            return err.code, dict(err.headers), err.read()
 
     def cognito(self) -> Any:
         import boto3
@@ -183,7 +197,7 @@ class LocalStack:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [i for i in items if i["pk"].startswith("LEAD#")]
+        return [i for i in items if i["pk"].startswith("LEAD#") and i["sk"] == "LEAD"]
 
     def notice_counts(self) -> Counter[str]:
         """How many staff notices the stack printed for each lead id."""

@@ -2,97 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import subprocess
-import sys
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from scripts.staff_user import totp
-from tests.e2e.stack import ROOT, LocalStack
+from tests.e2e.stack import LocalStack
+from tests.e2e.staff import assert_unauthenticated, b64, payload, pool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    running = LocalStack()
-    yield running
-    running.stop()
-
-
-def add_staff(stack: LocalStack, email: str, role: str) -> dict[str, str]:
-    """`make staff-user EMAIL=... ROLE=...` against the running stack; what it printed, by label."""
-    done = subprocess.run(
-        [sys.executable, "-m", "scripts.staff_user", "--local", "--email", email, "--role", role],
-        cwd=ROOT,
-        env={"EMULATOR_PORT": str(stack.emulator_port), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    printed = {}
-    for line in done.stdout.splitlines()[1:4]:
-        label, _, value = line.strip().partition("  ")
-        printed[label.strip()] = value.strip()
-    return printed
-
-
-def pool(stack: LocalStack) -> tuple[str, str]:
-    cognito = stack.cognito()
-    [found] = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "next-steps-local-staff"]
-    [client] = cognito.list_user_pool_clients(UserPoolId=found["Id"], MaxResults=10)["UserPoolClients"]
-    return found["Id"], client["ClientId"]
-
-
-def sign_in(stack: LocalStack, email: str, password: str, secret: str) -> str:
-    """Password, then the authenticator's code, as the inbox signs in; the ID token."""
-    pool_id, client_id = pool(stack)
-    cognito = stack.cognito()
-    started = cognito.admin_initiate_auth(
-        UserPoolId=pool_id,
-        ClientId=client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    assert started["ChallengeName"] == "SOFTWARE_TOKEN_MFA"  # TOTP is required
-    done = cognito.admin_respond_to_auth_challenge(
-        UserPoolId=pool_id,
-        ClientId=client_id,
-        ChallengeName="SOFTWARE_TOKEN_MFA",
-        Session=started["Session"],
-        ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": totp(secret)},
-    )
-    return str(done["AuthenticationResult"]["IdToken"])
-
-
-@pytest.fixture(scope="module")
-def intake(stack: LocalStack) -> tuple[str, dict[str, str]]:
-    printed = add_staff(stack, "sam.intake@clinic.example", "intake")
-    return sign_in(stack, "sam.intake@clinic.example", printed["Password"], printed["TOTP secret"]), printed
-
-
-def assert_unauthenticated(answer: tuple[int, dict[str, str], Any]) -> None:
-    status, headers, body = answer
-    assert status == 401
-    assert headers["WWW-Authenticate"].startswith("Bearer")
-    assert headers["Content-Type"] == "application/problem+json"
-    assert body["status"] == 401 and body["title"] and body["detail"]
-
-
-def b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def payload(token: str) -> dict[str, Any]:
-    part = token.split(".")[1]
-    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    return data
+def stack(staff_stack: LocalStack) -> LocalStack:
+    return staff_stack
 
 
 def test_make_run_says_how_to_add_a_staff_member(stack: LocalStack) -> None:

@@ -1,0 +1,400 @@
+"""Staff writes to the lead table: each change and its audit record in one transaction.
+
+A lead's notes live under its key and carry its expiry, so they go when it
+goes (erased or expired). The lead counts its notes (`note_count`); every
+write that must see all of them (a new expiry, an erase) states that count
+as its condition, so a note added meanwhile makes it read them again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, call, pause
+from chalicelib.dynamo.items import (
+    AUDIT_DAY_PREFIX,
+    AUDIT_LEAD_PREFIX,
+    LEAD_PREFIX,
+    NOTE_PREFIX,
+    NOTICE_QUEUE,
+    attribute,
+    audit_from,
+    audit_item,
+    from_item,
+    lead_guard_keys,
+    lead_key,
+    note_from,
+    note_item,
+)
+from chalicelib.dynamo.queries import Item
+from chalicelib.errors import LeadNotFound, NotesFull, StatusConflict, StorageUnavailable
+from chalicelib.leads import Status
+from chalicelib.ports import MAX_NOTES, AuditRecord, NoticeState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+_COUNTED = "note_count"
+_ACKNOWLEDGE_REMOVES = ("ack_due_at",)  # the speed-to-lead sweeper's due time: an acknowledged lead is not due
+
+
+class StaffVerbs:
+    """The staff verbs of the lead table, over one client and table name (LeadStore is one)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # -- reads ----------------------------------------------------------------
+
+    def get_lead(self, lead_id: str) -> dict[str, Any]:
+        """One lead by id (strongly consistent), or LeadNotFound."""
+        response = call(self._db.get_item, TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
+        item = response.get("Item")
+        if not item:
+            raise LeadNotFound(lead_id)
+        return from_item(item)
+
+    def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
+        """A lead's notes, oldest first."""
+        return [note_from(item) for item in self._partition(LEAD_PREFIX + lead_id, NOTE_PREFIX)]
+
+    def audit_of_lead(self, lead_id: str) -> list[dict[str, Any]]:
+        """Every audit record naming a lead, oldest first (strongly consistent: a view sees its own record)."""
+        return [audit_from(item) for item in self._partition(AUDIT_LEAD_PREFIX + lead_id)]
+
+    def audit_of_day(self, day: str) -> list[dict[str, Any]]:
+        """Every audit record of a UTC day, oldest first (the by_audit_day index)."""
+        items: list[Item] = []
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "by_audit_day",
+                "KeyConditionExpression": "audit_day = :d",
+                "ExpressionAttributeValues": {":d": {"S": day}},
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = call(self._db.query, **kwargs)
+            items += response.get("Items", [])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        # One index partition, in sk order, and every sk starts with the record's time.
+        return [audit_from(item) for item in items]
+
+    def _partition(self, pk: str, prefix: str | None = None, keys_only: bool = False) -> list[Item]:
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        condition = "pk = :pk"
+        if prefix is not None:
+            condition += " AND begins_with(sk, :prefix)"
+            values[":prefix"] = {"S": prefix}
+        items: list[Item] = []
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeValues": values,
+                "ConsistentRead": True,
+            }
+            if keys_only:
+                kwargs["ProjectionExpression"] = "pk, sk"
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = call(self._db.query, **kwargs)
+            items += response.get("Items", [])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def _note_keys(self, lead_id: str) -> list[Item]:
+        return self._partition(LEAD_PREFIX + lead_id, NOTE_PREFIX, keys_only=True)
+
+    # -- writes -----------------------------------------------------------------
+
+    def record_audit(self, audit: AuditRecord) -> None:
+        """Store one audit record on its own; it never replaces another."""
+        put = _audit_put(self._table, audit)["Put"]
+        call(self._db.put_item, **put)
+
+    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
+        """The first acknowledgement and its audit record, together; False if acknowledged already."""
+        update = _lead_update(
+            self._table,
+            lead_id,
+            sets={"acknowledged_at": at, "acknowledged_by": by},
+            remove=_ACKNOWLEDGE_REMOVES,
+            condition="attribute_not_exists(acknowledged_at)",
+        )
+        cancelled = self._transact([update, _audit_put(self._table, audit)])
+        if cancelled is None:
+            return True
+        if _old(cancelled) is None:
+            raise LeadNotFound(lead_id)
+        return False
+
+    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord) -> str:
+        """Assign to `by` (acknowledging if not yet) with its audit record, unless another holds it; the holder."""
+        update = _lead_update(
+            self._table,
+            lead_id,
+            sets={"assigned_to": by},
+            if_absent={"acknowledged_at": at, "acknowledged_by": by},
+            remove=_ACKNOWLEDGE_REMOVES,
+            condition="attribute_not_exists(assigned_to) OR assigned_to = :c0",
+            values={":c0": by},
+        )
+        cancelled = self._transact([update, _audit_put(self._table, audit)])
+        if cancelled is None:
+            return by
+        old = _old(cancelled)
+        if old is None:
+            raise LeadNotFound(lead_id)
+        return str(old.get("assigned_to", ""))
+
+    def set_status(
+        self,
+        lead_id: str,
+        status: Status,
+        *,
+        expected: Status,
+        updated_at: str,
+        expires_at: int | None,
+        contacted_at: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> dict[str, Any]:
+        """Move a lead from `expected` to `status`, its notes to its new expiry, with its audit record."""
+        sets: dict[str, Any] = {"status": status.value, "updated_at": updated_at}
+        if expires_at is not None:
+            sets["expires_at"] = expires_at
+        for attempt in range(ATTEMPTS):
+            notes = self._note_keys(lead_id)
+            count, count_values = _count_is(len(notes))
+            update = _lead_update(
+                self._table,
+                lead_id,
+                sets=sets,
+                if_absent={"first_contacted_at": contacted_at} if contacted_at else {},
+                remove=() if expires_at is not None else ("expires_at",),
+                condition=f"#st = :seen AND {count}",
+                values={":seen": expected.value, **count_values},
+                names={"#st": "status"},
+            )
+            cancelled = self._transact([update, *self._expire(notes, expires_at), *_audited(self._table, audit)])
+            if cancelled is None:
+                return self.get_lead(lead_id)
+            old = _old(cancelled)
+            if old is None or old.get("status") != expected:
+                raise StatusConflict(f"lead {lead_id} is no longer {expected}")
+            pause(attempt)  # a note came meanwhile: read the notes again
+        raise StorageUnavailable("TransactionConflict")
+
+    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, audit: AuditRecord | None = None) -> bool:
+        """Move a spam lead back to new with its notice pending, kept for good with its notes; False if not spam."""
+        for attempt in range(ATTEMPTS):
+            notes = self._note_keys(lead_id)
+            count, count_values = _count_is(len(notes))
+            update = _lead_update(
+                self._table,
+                lead_id,
+                sets={
+                    "status": Status.NEW.value,
+                    "notice_state": NoticeState.PENDING.value,
+                    "notice_queue": NOTICE_QUEUE,
+                    "notice_due_at": notice_due_at,
+                    "restored_at": now,
+                },
+                remove=("expires_at",),
+                condition=f"#st = :spam AND {count}",
+                values={":spam": Status.SPAM.value, **count_values},
+                names={"#st": "status"},
+            )
+            cancelled = self._transact([update, *self._expire(notes, None), *_audited(self._table, audit)])
+            if cancelled is None:
+                return True
+            old = _old(cancelled)
+            if old is None or old.get("status") != Status.SPAM:
+                return False
+            pause(attempt)
+        raise StorageUnavailable("TransactionConflict")
+
+    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
+        """Store a note under the lead's key, with the lead's expiry, and its audit record, together."""
+        for attempt in range(ATTEMPTS):
+            lead = self.get_lead(lead_id)
+            held = int(lead.get(_COUNTED) or 0)
+            if held >= MAX_NOTES:
+                raise NotesFull(MAX_NOTES)
+            expires_at = lead.get("expires_at")
+            count, values = _count_is(held)
+            if expires_at is None:
+                expiry = "attribute_not_exists(expires_at)"
+            else:
+                expiry, values[":exp"] = "expires_at = :exp", int(expires_at)
+            update = _lead_update(
+                self._table, lead_id, sets={_COUNTED: held + 1}, condition=f"{count} AND {expiry}", values=values
+            )
+            put = {
+                "TableName": self._table,
+                "Item": note_item(lead_id, note, expires_at),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+            if self._transact([update, {"Put": put}, _audit_put(self._table, audit)]) is None:
+                return
+            pause(attempt)  # the lead changed meanwhile (a note, a new expiry): read it again
+        raise StorageUnavailable("TransactionConflict")
+
+    def erase(self, lead_id: str, *, audit: AuditRecord | None = None) -> None:
+        """Delete a lead, its notes and each of its guards that still names it, with its audit record, together.
+
+        A guard that expired and was taken over by a newer lead names that
+        lead: it is left alone (deleting it would let the newer submission
+        be made twice), and so is one that is already gone. The lead's audit
+        records are kept.
+        """
+        guards = lead_guard_keys(self.get_lead(lead_id))
+        for attempt in range(ATTEMPTS):
+            notes = self._note_keys(lead_id)
+            count, count_values = _count_is(len(notes))
+            items: list[dict[str, Any]] = [
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": lead_key(lead_id),
+                        "ConditionExpression": f"attribute_exists(pk) AND {count}",
+                        **({"ExpressionAttributeValues": _values(count_values)} if count_values else {}),
+                    }
+                }
+            ]
+            for guard in guards:
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": guard,
+                            "ConditionExpression": "lead_id = :lead",
+                            "ExpressionAttributeValues": {":lead": {"S": lead_id}},
+                        }
+                    }
+                )
+            items += [{"Delete": {"TableName": self._table, "Key": _key(note)}} for note in notes]
+            items += _audited(self._table, audit)
+            cancelled = self._transact(items)
+            if cancelled is None:
+                return
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                guards = lead_guard_keys(self.get_lead(lead_id))  # LeadNotFound once it is gone
+            else:
+                # Leave out each guard that no longer names this lead, and try again.
+                gone = {i - 1 for i, code in enumerate(cancelled.codes) if code == "ConditionalCheckFailed"}
+                guards = [guard for i, guard in enumerate(guards) if i not in gone]
+            pause(attempt)
+        raise StorageUnavailable("TransactionConflict")
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _expire(self, notes: list[Item], expires_at: int | None) -> list[dict[str, Any]]:
+        """Each note's expiry made the lead's (set, or removed to keep it for good)."""
+        expression = "SET expires_at = :exp" if expires_at is not None else "REMOVE expires_at"
+        updates = []
+        for note in notes:
+            update: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": _key(note),
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+            if expires_at is not None:
+                update["ExpressionAttributeValues"] = {":exp": {"N": str(expires_at)}}
+            updates.append({"Update": update})
+        return updates
+
+    def _transact(self, items: list[dict[str, Any]]) -> Cancelled | None:
+        """Run one transaction (again after a conflict with another); None when written, else why it was refused."""
+        for attempt in range(ATTEMPTS):
+            try:
+                call(self._db.transact_write_items, TransactItems=items)
+                return None
+            except Cancelled as cancelled:
+                refused = cancelled.unavailable({"ConditionalCheckFailed", "TransactionConflict"})
+                if refused is not None:
+                    raise refused from cancelled
+                if "ConditionalCheckFailed" in cancelled.codes:
+                    return cancelled
+                pause(attempt)
+        raise StorageUnavailable("TransactionConflict")
+
+
+def _lead_update(
+    table: str,
+    lead_id: str,
+    *,
+    sets: dict[str, Any],
+    condition: str,
+    if_absent: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One transaction item updating a lead that exists and meets `condition` (ALL_OLD when it does not)."""
+    names = dict(names or {})
+    plain = dict(values or {})
+    parts = []
+    for i, (name, value) in enumerate(sets.items()):
+        names[f"#s{i}"] = name
+        plain[f":s{i}"] = value
+        parts.append(f"#s{i} = :s{i}")
+    for i, (name, value) in enumerate((if_absent or {}).items()):
+        names[f"#a{i}"] = name
+        plain[f":a{i}"] = value
+        parts.append(f"#a{i} = if_not_exists(#a{i}, :a{i})")
+    expression = "SET " + ", ".join(parts)
+    if remove:
+        for i, name in enumerate(remove):
+            names[f"#r{i}"] = name
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    update: dict[str, Any] = {
+        "TableName": table,
+        "Key": lead_key(lead_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": _values(plain),
+        **_OLD,
+    }
+    return {"Update": update}
+
+
+def _values(plain: dict[str, Any]) -> dict[str, Any]:
+    return {name: attribute(value) for name, value in plain.items()}
+
+
+def _count_is(count: int) -> tuple[str, dict[str, Any]]:
+    """The condition "the lead holds exactly `count` notes"."""
+    if count == 0:
+        return f"attribute_not_exists({_COUNTED})", {}
+    return f"{_COUNTED} = :notes", {":notes": count}
+
+
+def _audit_put(table: str, audit: AuditRecord) -> dict[str, Any]:
+    return {"Put": {"TableName": table, "Item": audit_item(audit), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def _audited(table: str, audit: AuditRecord | None) -> list[dict[str, Any]]:
+    return [_audit_put(table, audit)] if audit is not None else []
+
+
+def _old(cancelled: Cancelled) -> dict[str, Any] | None:
+    """The lead as it was when the first item (its update) was refused, or None if there is no lead."""
+    item = cancelled.reasons[0].get("Item") if cancelled.reasons else None
+    return from_item(item) if item else None
+
+
+def _key(item: Item) -> dict[str, Any]:
+    return {"pk": item["pk"], "sk": item["sk"]}
+
+
+__all__ = ["AUDIT_DAY_PREFIX", "StaffVerbs"]
