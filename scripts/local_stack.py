@@ -302,6 +302,8 @@ def main() -> int:
                 STAFF_CLIENT_ID=outputs["StaffClientId"],
                 STAFF_USER_POOL_ARN=outputs["StaffUserPoolArn"],
                 STAFF_JWKS_URL=f"http://127.0.0.1:{emulator_port}/{outputs['StaffUserPoolId']}/.well-known/jwks.json",
+                # The inbox page signs in against the emulator's Cognito (CORS is open there).
+                STAFF_COGNITO_ENDPOINT=f"http://127.0.0.1:{emulator_port}/",
                 PYTHONUNBUFFERED="1",
             )
             staff_cmd = [sys.executable, "-m", "scripts.local_api", "--project-dir", str(ROOT / "staff")]
@@ -328,7 +330,8 @@ def main() -> int:
         print(
             f"\nNext Steps is running.\n"
             f"  API        http://127.0.0.1:{api_port}  (POST /leads, GET /health)\n"
-            f"  Staff API  http://127.0.0.1:{staff_port}  (GET /staff/me; staff pool {outputs['StaffUserPoolId']})\n"
+            f"  Inbox      http://127.0.0.1:{staff_port}/staff/  (the staff inbox: sign in there)\n"
+            f"  Staff API  http://127.0.0.1:{staff_port}  (/staff/leads ...; staff pool {outputs['StaffUserPoolId']})\n"
             f"  Demo page  http://127.0.0.1:{web_port}/\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
             f"  Logs       {logs}  (JSON log lines and API access lines)\n"
