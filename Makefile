@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-run browser run leads staff-user test test-fast mutate lint typecheck bench configure package clean
+.PHONY: setup setup-run browser node run leads staff-user test test-fast mutate lint typecheck bench configure package clean
 
 # `make run` installs only what the local stack needs; `make test` adds the test toolchain.
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -28,6 +28,15 @@ setup: $(STAMP)
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install-chromium.sh
+
+# axe-core for the browser tests' accessibility checks, and uqr, the package the inbox's QR encoder is copied from
+# (package-lock.json pins both; nothing from node_modules is deployed).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
 
 run: setup-run
 	$(PY) -m scripts.local_stack
@@ -55,7 +64,7 @@ typecheck: setup
 	$(PY) -m mypy app.py chalicelib scripts
 	cd staff && ../$(PY) -m mypy app.py
 
-test: setup browser lint typecheck
+test: setup browser node lint typecheck
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup
@@ -74,11 +83,11 @@ bench: setup
 
 # Point a stage at its deployed infra/ stack (docs/deploy.md): writes the stage's
 # settings into .chalice/config.json and one IAM policy per function .chalice/policy-$(STAGE)-<function>.json.
-# make configure STAGE=prod [STACK=next-steps-prod] [ORIGINS=https://www.clinic.example]
+# make configure STAGE=prod [STACK=next-steps-prod] [ORIGINS=https://www.clinic.example] [INBOX_URL=https://.../staff/]
 STAGE ?= dev
 STACK ?= next-steps-$(STAGE)
 configure: setup
-	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)')
+	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)') $(if $(INBOX_URL),--inbox-url '$(INBOX_URL)')
 
 # The zip `make deploy` ships, with bytecode for Lambda's Python 3.11 (docs/deploy.md, "Deploy the app"):
 # build/package/deployment.zip and sam.json. make package [STAGE=dev]

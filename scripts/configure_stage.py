@@ -130,6 +130,7 @@ def stage_settings(
     outputs: StackOutputs,
     allowed_origins: str | None = None,
     thank_you_url: str | None = None,
+    inbox_url: str | None = None,
 ) -> dict[str, Any]:
     """A copy of config.json with the stage pointed at the stack (other settings kept)."""
     new: dict[str, Any] = json.loads(json.dumps(config))
@@ -148,7 +149,16 @@ def stage_settings(
         env["ALLOWED_ORIGINS"] = ",".join(o.strip() for o in allowed_origins.split(",") if o.strip())
     if thank_you_url is not None:
         env["THANK_YOU_URL"] = thank_you_url
+    if inbox_url is not None:
+        # Every staff notice links to its lead there (STAFF_INBOX_URL + #lead=<id>).
+        env["STAFF_INBOX_URL"] = inbox_url.strip()
     return new
+
+
+def clinic_timezone(config: dict[str, Any], stage: str) -> str:
+    """The stage's CLINIC_TIMEZONE in the app's config.json (its own, else the top-level one), or ""."""
+    stage_env = config.get("stages", {}).get(stage, {}).get("environment_variables", {})
+    return str(stage_env.get("CLINIC_TIMEZONE") or config.get("environment_variables", {}).get("CLINIC_TIMEZONE", ""))
 
 
 def function_names(project_dir: Path, config: dict[str, Any], stage: str) -> dict[str, str]:
@@ -379,7 +389,9 @@ def build_staff_policy(outputs: StackOutputs, function_name: str) -> dict[str, A
     }
 
 
-def staff_stage_settings(config: dict[str, Any], stage: str, outputs: StackOutputs) -> dict[str, Any]:
+def staff_stage_settings(
+    config: dict[str, Any], stage: str, outputs: StackOutputs, timezone: str = ""
+) -> dict[str, Any]:
     """A copy of staff/.chalice/config.json with the stage pointed at the stack's user pool."""
     new: dict[str, Any] = json.loads(json.dumps(config))
     stage_config = new.setdefault("stages", {}).setdefault(stage, {"api_gateway_stage": "api"})
@@ -392,6 +404,9 @@ def staff_stage_settings(config: dict[str, Any], stage: str, outputs: StackOutpu
     env["STAFF_ISSUER"] = outputs.staff_issuer
     env["STAFF_CLIENT_ID"] = outputs.staff_client_id
     env["STAFF_USER_POOL_ARN"] = outputs.staff_user_pool_arn
+    if timezone:
+        # The inbox shows times in the clinic's time zone, the same as the app's.
+        env["CLINIC_TIMEZONE"] = timezone
     return new
 
 
@@ -418,7 +433,9 @@ def _staff_pool_by_name(outputs: StackOutputs, stage: str, region: str | None) -
     )
 
 
-def configure_staff(project_dir: Path, stage: str, outputs: StackOutputs, region: str | None) -> list[Path]:
+def configure_staff(
+    project_dir: Path, stage: str, outputs: StackOutputs, region: str | None, timezone: str = ""
+) -> list[Path]:
     """Write the staff API's stage settings and its policy; the paths written (none without staff/)."""
     config_path = project_dir / "staff" / ".chalice" / "config.json"
     if not config_path.exists():
@@ -429,7 +446,7 @@ def configure_staff(project_dir: Path, stage: str, outputs: StackOutputs, region
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigureError(f"cannot read {config_path}: {exc}") from exc
-    new_config = staff_stage_settings(config, stage, outputs)
+    new_config = staff_stage_settings(config, stage, outputs, timezone)
     # Chalice names a REST API's one function <app_name>-<stage>. (Not asked of
     # Chalice as for app.py: both apps' modules are named `app`, and one process
     # can load only one of them.)
@@ -454,6 +471,7 @@ def configure(
     region: str | None = None,
     allowed_origins: str | None = None,
     thank_you_url: str | None = None,
+    inbox_url: str | None = None,
 ) -> tuple[Path, list[Path]]:
     """Write the stage's settings and its functions' policies from the stack; return the paths written."""
     config_path = project_dir / ".chalice" / "config.json"
@@ -462,7 +480,7 @@ def configure(
     except (OSError, ValueError) as exc:
         raise ConfigureError(f"cannot read {config_path}: {exc}") from exc
     outputs = read_stack(stack_name, region)
-    new_config = stage_settings(config, stage, outputs, allowed_origins, thank_you_url)
+    new_config = stage_settings(config, stage, outputs, allowed_origins, thank_you_url, inbox_url)
     functions = function_names(project_dir, new_config, stage)
     policies = {
         policy_file(stage, handler): build_policy(outputs, handler, name) for handler, name in functions.items()
@@ -476,7 +494,7 @@ def configure(
     # The stage-wide policy an earlier version wrote: Chalice would give it to
     # any function without a file of its own, so it must not linger.
     (project_dir / ".chalice" / f"policy-{stage}.json").unlink(missing_ok=True)
-    policy_paths += configure_staff(project_dir, stage, outputs, region)
+    policy_paths += configure_staff(project_dir, stage, outputs, region, clinic_timezone(new_config, stage))
     return config_path, policy_paths
 
 
@@ -489,11 +507,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project-dir", type=Path, default=ROOT, help="Chalice project (default: this repository)")
     parser.add_argument("--allowed-origins", help="comma-separated origins allowed to post the form")
     parser.add_argument("--thank-you-url", help="where a plain form post is sent after it is accepted")
+    parser.add_argument("--inbox-url", help="the staff inbox's address (the staff API's /staff/), linked from notices")
     args = parser.parse_args(argv)
     stack_name = args.stack or f"next-steps-{args.stage}"
     try:
         config_path, policy_paths = configure(
-            args.stage, stack_name, args.project_dir, args.region, args.allowed_origins, args.thank_you_url
+            args.stage,
+            stack_name,
+            args.project_dir,
+            args.region,
+            args.allowed_origins,
+            args.thank_you_url,
+            args.inbox_url,
         )
     except ConfigureError as exc:
         print(f"configure: {exc}", file=sys.stderr)
