@@ -970,16 +970,16 @@ async function loadStats() {
     return;
   }
   const out = [h("p", {}, `Leads received from ${chosen.from} to ${chosen.to}: `, h("strong", {}, String(stats.total ?? "—")), ".")];
-  for (const [key, v] of Object.entries(stats)) {
-    if (["since", "until", "total"].includes(key)) continue;
-    out.push(statsBlock(key, v, 2));
-  }
+  // Counts by status first, the day-by-day table last.
+  const order = (key) => (key === "totals" ? 0 : key === "by_day" ? 2 : 1);
+  const keys = Object.keys(stats).filter((k) => !["since", "until", "total"].includes(k));
+  for (const key of keys.sort((a, b) => order(a) - order(b))) out.push(statsBlock(key, stats[key], 2));
   $("stats").replaceChildren(...out);
   say("Stats updated.");
 }
 
 function statsLabel(key) {
-  const words = { totals: "By status", by_day: "By day", by_source: "By source", by_campaign: "By campaign",
+  const words = { totals: "By status", by_day: "By day (UTC days)", by_source: "By source", by_campaign: "By campaign",
     notices: "Staff notices", states: "Notice states", median_seconds: "Median seconds to notice",
     max_seconds: "Slowest notice (seconds)", delivered: "Notices delivered" };
   return words[key] || STATUS[key] || label(key);
@@ -1004,7 +1004,7 @@ function statsBlock(key, v, level) {
   const flat = entries.every(([, x]) => x && typeof x === "object" && Object.values(x).every((y) => typeof y !== "object"));
   if (flat) {
     return h("div", {}, heading, scroller(statsLabel(key), h("table", {},
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, statsLabel(key).replace(/^By /, "")),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, key === "by_day" ? "Day (UTC)" : "What"),
         columns.map((c) => h("th", { scope: "col", class: "n" }, statsLabel(c))))),
       h("tbody", {}, entries.map(([k, x]) => h("tr", {}, h("th", { scope: "row" }, k),
         columns.map((c) => h("td", { class: "n" }, x[c] ?? 0))))))));
