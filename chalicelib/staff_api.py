@@ -179,8 +179,9 @@ def _answer(exc: Exception, action: Action) -> Response:
             current=exc.current,
         )
     if isinstance(exc, actions.NoteInvalid):
-        # Fixed words: the note's text is never echoed.
-        return _invalid("text", f"A note must hold 1 to {actions.NOTE_LIMIT} characters.")
+        # The action's own words (empty, too long, one too many), which never hold the note's text.
+        said = str(exc) or f"a note holds 1 to {actions.NOTE_LIMIT} characters"
+        return _invalid("text", said[0].upper() + said[1:] + ".")
     if isinstance(exc, StorageUnavailable):
         log_event("staff_storage_unavailable", code=exc.code, route=action.value, status_code=503)
         return problem(

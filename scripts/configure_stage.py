@@ -11,10 +11,11 @@ writes the files the next `chalice deploy --stage <stage>` uses:
   exactly the DynamoDB, SNS, KMS and CloudWatch Logs actions it calls, on the
   stack's resources only (no wildcard action, no wildcard on data). Chalice
   gives each function its own role with its own policy.
-- staff/.chalice/config.json: the staff API's stage (STAFF_ISSUER,
-  STAFF_CLIENT_ID, STAFF_USER_POOL_ARN for its Cognito authorizer), and its
-  own policy .chalice/policy-<stage>-staff_api.json (its log group only, for
-  now: GET /staff/me touches no data).
+- staff/.chalice/config.json: the staff API's stage (the table and topic,
+  STAFF_ISSUER, STAFF_CLIENT_ID, STAFF_USER_POOL_ARN for its Cognito
+  authorizer, and the public app's shared settings), and its own policy
+  .chalice/policy-<stage>-staff_api.json: what the staff actions call, on the
+  table, the by_status and by_audit_day indexes and the topic only.
 
 AWS credentials, region and AWS_ENDPOINT_URL come from the usual AWS_*
 variables (or --region).
@@ -153,12 +154,6 @@ def stage_settings(
         # Every staff notice links to its lead there (STAFF_INBOX_URL + #lead=<id>).
         env["STAFF_INBOX_URL"] = inbox_url.strip()
     return new
-
-
-def clinic_timezone(config: dict[str, Any], stage: str) -> str:
-    """The stage's CLINIC_TIMEZONE in the app's config.json (its own, else the top-level one), or ""."""
-    stage_env = config.get("stages", {}).get(stage, {}).get("environment_variables", {})
-    return str(stage_env.get("CLINIC_TIMEZONE") or config.get("environment_variables", {}).get("CLINIC_TIMEZONE", ""))
 
 
 def function_names(project_dir: Path, config: dict[str, Any], stage: str) -> dict[str, str]:
@@ -367,32 +362,82 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
 
 
 STAFF_HANDLER = "staff_api"
+# Key prefixes (chalicelib/dynamo/items.py) of what the staff API reads and writes:
+# a lead and the notes under its key; a lead's guards, deleted when it is erased;
+# audit records, by lead and by day.
+LEAD_KEYS = ("LEAD#*",)
+AUDIT_KEYS = ("AUDIT#LEAD#*", "AUDIT#DAY#*")
+# The audit trail by day (infra/stack.yaml); by_status is the stack's StatusIndexArn.
+AUDIT_DAY_INDEX = "by_audit_day"
+
+
+def _leading(keys: Sequence[str], **more: dict[str, Any]) -> dict[str, Any]:
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(keys)}, **more}
+
+
+_IN_A_TRANSACTION = {"ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}}
+
+
+def _staff_statements(outputs: StackOutputs) -> list[dict[str, Any]]:
+    """What the staff actions call (chalicelib/staff/actions.py over chalicelib/dynamo/work.py)."""
+    table = [outputs.table_arn]
+    indexes = [outputs.status_index_arn, f"{outputs.table_arn}/index/{AUDIT_DAY_INDEX}"]
+    return [
+        # Open a lead; read its notes and its history (its partitions, strongly consistent).
+        _statement("OpenLeads", ["dynamodb:GetItem"], table, _leading(LEAD_KEYS)),
+        _statement("ReadNotesAndHistory", ["dynamodb:Query"], table, _leading((*LEAD_KEYS, "AUDIT#LEAD#*"))),
+        # The inbox's lists, export and stats (by status and created time); the audit trail by day.
+        _statement("ListLeadsAndTheDaysAuditTrail", ["dynamodb:Query"], indexes),
+        # An audit record is only ever added: a read's on its own, a change's in the change's
+        # transaction. No grant updates or deletes one (they expire by TTL after six years).
+        _statement("AddAuditRecords", ["dynamodb:PutItem"], table, _leading(AUDIT_KEYS)),
+        # Claim, acknowledge, status, note (and its expiry), restore: each with its audit record in
+        # one transaction. Restore then claims and records the lead's notice, as notify_staff does.
+        _statement("WorkLeads", ["dynamodb:UpdateItem"], table, _leading(LEAD_KEYS)),
+        _statement("AddNotes", ["dynamodb:PutItem"], table, _leading(LEAD_KEYS, **_IN_A_TRANSACTION)),
+        # Erase (admins): the lead, its notes and the guards that still name it, in one transaction.
+        _statement(
+            "EraseLeads", ["dynamodb:DeleteItem"], table, _leading((*LEAD_KEYS, *GUARD_KEYS), **_IN_A_TRANSACTION)
+        ),
+        # Restore sends the lead's one notice.
+        _statement("PublishRestoredLeadsNotice", ["sns:Publish"], [outputs.topic_arn]),
+        _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
+    ]
 
 
 def build_staff_policy(outputs: StackOutputs, function_name: str) -> dict[str, Any]:
-    """The staff API's own policy: its log group only.
+    """The staff API's own policy: what its actions call, on the stack's table, indexes and topic only.
 
-    GET /staff/me reads nothing but the caller's token (its JWKS is public);
-    the lead routes add what each staff action calls, on the stack's resources.
+    GetItem and Query of lead and audit partitions, Query of the by_status and
+    by_audit_day indexes, PutItem of audit records (and of notes, inside a
+    transaction), UpdateItem of leads and notes, DeleteItem of a lead, its
+    notes and guards inside the erase transaction, sns:Publish for a restored
+    lead's notice; no Scan, no BatchWriteItem, no update or delete of an audit record.
     """
     arn = f"arn:{outputs.partition}"
     log_group = f"{arn}:logs:{outputs.region}:{outputs.account}:log-group:/aws/lambda/{function_name}:*"
     return {
         "Version": "2012-10-17",
         "Statement": [
+            *_staff_statements(outputs),
             _statement(
                 "WriteOwnLogs",
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                 [log_group],
-            )
+            ),
         ],
     }
 
 
 def staff_stage_settings(
-    config: dict[str, Any], stage: str, outputs: StackOutputs, timezone: str = ""
+    config: dict[str, Any], stage: str, outputs: StackOutputs, public: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """A copy of staff/.chalice/config.json with the stage pointed at the stack's user pool."""
+    """A copy of staff/.chalice/config.json with the stage pointed at the stack's table, topic and user pool.
+
+    The staff API works the public app's leads with the public app's settings
+    (a restored lead's notice reads them): `public`'s environment, global and
+    the stage's, is copied in, and the staff stage's own settings are kept.
+    """
     new: dict[str, Any] = json.loads(json.dumps(config))
     stage_config = new.setdefault("stages", {}).setdefault(stage, {"api_gateway_stage": "api"})
     stage_config["autogen_policy"] = False
@@ -400,14 +445,33 @@ def staff_stage_settings(
     # policy lives beside the public app's, in the repository's .chalice/.
     stage_config["iam_policy_file"] = f"../../.chalice/{policy_file(stage, STAFF_HANDLER)}"
     env = stage_config.setdefault("environment_variables", {})
+    if public is not None:
+        shared = {**public.get("environment_variables", {})}
+        shared.update(public.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+        env.update({k: v for k, v in shared.items() if k not in PUBLIC_ONLY_SETTINGS})
     env["STAGE"] = stage
+    env["LEADS_TABLE"] = outputs.table_name
+    env["STAFF_TOPIC_ARN"] = outputs.topic_arn
     env["STAFF_ISSUER"] = outputs.staff_issuer
     env["STAFF_CLIENT_ID"] = outputs.staff_client_id
     env["STAFF_USER_POOL_ARN"] = outputs.staff_user_pool_arn
-    if timezone:
-        # The inbox shows times in the clinic's time zone, the same as the app's.
-        env["CLINIC_TIMEZONE"] = timezone
     return new
+
+
+# Settings of the form's function only: the staff API takes no submissions and reads no stream.
+PUBLIC_ONLY_SETTINGS = frozenset(
+    {
+        "LEADS_STREAM_ARN",
+        "ALLOWED_ORIGINS",
+        "THANK_YOU_URL",
+        "RATE_LIMIT_PER_10_MIN",
+        "RATE_LIMIT_PER_DAY",
+        "MIN_FILL_SECONDS",
+        "MAX_LINKS",
+        "TURNSTILE_ENABLED",
+        "TURNSTILE_SECRET",
+    }
+)
 
 
 def _staff_pool_by_name(outputs: StackOutputs, stage: str, region: str | None) -> StackOutputs:
@@ -434,7 +498,7 @@ def _staff_pool_by_name(outputs: StackOutputs, stage: str, region: str | None) -
 
 
 def configure_staff(
-    project_dir: Path, stage: str, outputs: StackOutputs, region: str | None, timezone: str = ""
+    project_dir: Path, stage: str, outputs: StackOutputs, region: str | None, public: dict[str, Any] | None = None
 ) -> list[Path]:
     """Write the staff API's stage settings and its policy; the paths written (none without staff/)."""
     config_path = project_dir / "staff" / ".chalice" / "config.json"
@@ -446,7 +510,7 @@ def configure_staff(
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigureError(f"cannot read {config_path}: {exc}") from exc
-    new_config = staff_stage_settings(config, stage, outputs, timezone)
+    new_config = staff_stage_settings(config, stage, outputs, public)
     # Chalice names a REST API's one function <app_name>-<stage>. (Not asked of
     # Chalice as for app.py: both apps' modules are named `app`, and one process
     # can load only one of them.)
@@ -494,7 +558,7 @@ def configure(
     # The stage-wide policy an earlier version wrote: Chalice would give it to
     # any function without a file of its own, so it must not linger.
     (project_dir / ".chalice" / f"policy-{stage}.json").unlink(missing_ok=True)
-    policy_paths += configure_staff(project_dir, stage, outputs, region, clinic_timezone(new_config, stage))
+    policy_paths += configure_staff(project_dir, stage, outputs, region, new_config)
     return config_path, policy_paths
 
 

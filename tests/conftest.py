@@ -189,8 +189,8 @@ def table_items(table: str, prefix: str = "") -> list[dict[str, Any]]:
 
 
 def leads(table: str) -> list[dict[str, Any]]:
-    """Every lead item in the table."""
-    return table_items(table, "LEAD#")
+    """Every lead item in the table (not its notes, stored under its key)."""
+    return [i for i in table_items(table, "LEAD#") if i["sk"] == "LEAD"]
 
 
 def pump(client: Any, stack: Stack, reader: Any = None) -> Any:

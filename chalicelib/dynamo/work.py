@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, call, pause
+from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, ConditionFailed, call, pause
 from chalicelib.dynamo.items import (
     AUDIT_DAY_PREFIX,
     AUDIT_LEAD_PREFIX,
@@ -66,23 +66,12 @@ class StaffVerbs:
 
     def audit_of_day(self, day: str) -> list[dict[str, Any]]:
         """Every audit record of a UTC day, oldest first (the by_audit_day index)."""
-        items: list[Item] = []
-        start: dict[str, Any] | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": "by_audit_day",
-                "KeyConditionExpression": "audit_day = :d",
-                "ExpressionAttributeValues": {":d": {"S": day}},
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            response = call(self._db.query, **kwargs)
-            items += response.get("Items", [])
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                break
         # One index partition, in sk order, and every sk starts with the record's time.
+        items = self._query(
+            IndexName="by_audit_day",
+            KeyConditionExpression="audit_day = :d",
+            ExpressionAttributeValues={":d": {"S": day}},
+        )
         return [audit_from(item) for item in items]
 
     def _partition(self, pk: str, prefix: str | None = None, keys_only: bool = False) -> list[Item]:
@@ -91,24 +80,20 @@ class StaffVerbs:
         if prefix is not None:
             condition += " AND begins_with(sk, :prefix)"
             values[":prefix"] = {"S": prefix}
+        extra = {"ProjectionExpression": "pk, sk"} if keys_only else {}
+        return self._query(
+            KeyConditionExpression=condition, ExpressionAttributeValues=values, ConsistentRead=True, **extra
+        )
+
+    def _query(self, **kwargs: Any) -> list[Item]:
+        """Every item of a query, page by page."""
         items: list[Item] = []
-        start: dict[str, Any] | None = None
         while True:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": condition,
-                "ExpressionAttributeValues": values,
-                "ConsistentRead": True,
-            }
-            if keys_only:
-                kwargs["ProjectionExpression"] = "pk, sk"
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            response = call(self._db.query, **kwargs)
+            response = call(self._db.query, TableName=self._table, **kwargs)
             items += response.get("Items", [])
-            start = response.get("LastEvaluatedKey")
-            if not start:
+            if not response.get("LastEvaluatedKey"):
                 return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _note_keys(self, lead_id: str) -> list[Item]:
         return self._partition(LEAD_PREFIX + lead_id, NOTE_PREFIX, keys_only=True)
@@ -117,8 +102,13 @@ class StaffVerbs:
 
     def record_audit(self, audit: AuditRecord) -> None:
         """Store one audit record on its own; it never replaces another."""
-        put = _audit_put(self._table, audit)["Put"]
-        call(self._db.put_item, **put)
+        for _ in range(ATTEMPTS):
+            try:
+                call(self._db.put_item, **_audit_put(self._table, audit)["Put"])
+                return
+            except ConditionFailed:
+                continue  # its random sk met another record's: a new one is drawn
+        raise StorageUnavailable("AuditKeyTaken")
 
     def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
         """The first acknowledgement and its audit record, together; False if acknowledged already."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import LeadNotFound
+from chalicelib.errors import LeadNotFound, NotesFull
 from chalicelib.ids import is_lead_id, new_lead_id
 from chalicelib.leads import Priority, Status
 from chalicelib.ports import AuditAction, AuditRecord
@@ -256,7 +256,7 @@ def change_status(lead_id: str, new_status: str, deps: Deps, actor: Actor, expec
 
 
 def add_note(lead_id: str, text: str, deps: Deps, actor: Actor) -> dict[str, Any]:
-    """Add a note to the lead: `{"note_id", "author", "at", "text"}`; NoteInvalid if empty or too long."""
+    """Add a note to the lead: `{"note_id", "author", "at", "text"}`; NoteInvalid if empty, too long or one too many."""
     cleaned = clean_block(text) if isinstance(text, str) else ""
     if not cleaned:
         raise NoteInvalid("a note needs some text")
@@ -265,7 +265,10 @@ def add_note(lead_id: str, text: str, deps: Deps, actor: Actor) -> dict[str, Any
     now = deps.clock()
     note_id = new_lead_id(int(now.timestamp() * 1000))
     note = {"note_id": note_id, "author": actor.username, "at": read.stamp(now), "text": cleaned}
-    deps.store.add_note(lead_id, note, audit=_audit(deps, actor, AuditAction.NOTE, lead_id, note_id))
+    try:
+        deps.store.add_note(lead_id, note, audit=_audit(deps, actor, AuditAction.NOTE, lead_id, note_id))
+    except NotesFull as exc:
+        raise NoteInvalid(f"a lead holds at most {exc.limit} notes") from exc
     return note
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import GuardHeld, LeadExists, LeadNotFound, RateExceeded, StatusConflict
+from chalicelib.errors import GuardHeld, LeadExists, LeadNotFound, NotesFull, RateExceeded, StatusConflict
 from chalicelib.leads import Status
-from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter
+from chalicelib.ports import MAX_NOTES, AuditAction, AuditRecord, Guard, GuardKind, NoticeState, RateCounter
 
 NOW = 1_800_000_000
 
@@ -128,6 +128,165 @@ def test_leads_due_only_due_ones(store: Any) -> None:
     store.create_lead(lead("A", notice_due_at="2026-12-01T10:00:00.000Z"), [], now_epoch=NOW)
     store.create_lead(lead("B", notice_due_at="2026-12-01T12:00:00.000Z"), [], now_epoch=NOW)
     assert list(store.leads_due("2026-12-01T11:00:00.000Z")) == ["A"]
+
+
+# -- staff verbs: each change and its audit record together ---------------------
+
+
+def record(
+    action: AuditAction, lead_id: str | None = "A", at: str = "2026-12-01T10:00:00.000Z", **extra: Any
+) -> AuditRecord:
+    return AuditRecord(
+        at=at, actor="alice", role="intake", action=action, lead_id=lead_id, source_ip="198.51.100.7", **extra
+    )
+
+
+def actions_of(store: Any, lead_id: str = "A") -> list[str]:
+    return [r["action"] for r in store.audit_of_lead(lead_id)]
+
+
+def test_audit_records_read_back_by_day_and_by_lead_oldest_first(store: Any) -> None:
+    store.record_audit(record(AuditAction.VIEW, "A", "2026-12-01T10:00:02.000Z"))
+    store.record_audit(record(AuditAction.LIST, None, "2026-12-01T10:00:01.000Z", detail="3 rows"))
+    store.record_audit(record(AuditAction.VIEW, "B", "2026-12-01T23:59:59.999Z"))
+    store.record_audit(record(AuditAction.VIEW, "A", "2026-12-02T00:00:00.000Z"))
+    # Two records of one millisecond are both kept.
+    store.record_audit(record(AuditAction.VIEW, "A", "2026-12-02T00:00:00.000Z"))
+
+    day = store.audit_of_day("2026-12-01")
+    assert [(r["at"], r.get("lead_id")) for r in day] == [
+        ("2026-12-01T10:00:01.000Z", None),
+        ("2026-12-01T10:00:02.000Z", "A"),
+        ("2026-12-01T23:59:59.999Z", "B"),
+    ]
+    assert day[0] == {
+        "at": "2026-12-01T10:00:01.000Z",
+        "actor": "alice",
+        "role": "intake",
+        "action": "list",
+        "detail": "3 rows",
+        "source_ip": "198.51.100.7",
+    }
+    assert [r["at"] for r in store.audit_of_lead("A")] == [
+        "2026-12-01T10:00:02.000Z",
+        "2026-12-02T00:00:00.000Z",
+        "2026-12-02T00:00:00.000Z",
+    ]
+    assert store.audit_of_day("2026-11-30") == [] and store.audit_of_lead("C") == []
+
+
+def test_acknowledge_first_wins_and_ends_the_due_time(store: Any) -> None:
+    store.create_lead(lead("A", ack_due_at="2026-12-01T10:10:00.000Z"), [], now_epoch=NOW)
+    assert store.acknowledge("A", at="2026-12-01T10:01:00.000Z", by="alice", audit=record(AuditAction.VIEW))
+    assert not store.acknowledge("A", at="2026-12-01T10:02:00.000Z", by="bob", audit=record(AuditAction.VIEW))
+    stored = store.get_lead("A")
+    assert (stored["acknowledged_at"], stored["acknowledged_by"]) == ("2026-12-01T10:01:00.000Z", "alice")
+    assert "ack_due_at" not in stored
+    assert actions_of(store) == ["view"]  # the refused one wrote nothing
+    with pytest.raises(LeadNotFound):
+        store.acknowledge("Z", at="t", by="alice", audit=record(AuditAction.VIEW, "Z"))
+    assert store.audit_of_lead("Z") == []
+
+
+def test_claim_one_holder_at_a_time_and_again_for_the_holder(store: Any) -> None:
+    store.create_lead(lead("A", ack_due_at="2026-12-01T10:10:00.000Z"), [], now_epoch=NOW)
+    assert store.claim_lead("A", by="alice", at="2026-12-01T10:01:00.000Z", audit=record(AuditAction.CLAIM)) == "alice"
+    bob = AuditRecord(at="2026-12-01T10:02:00.000Z", actor="bob", role="intake", action=AuditAction.CLAIM, lead_id="A")
+    assert store.claim_lead("A", by="bob", at="2026-12-01T10:02:00.000Z", audit=bob) == "alice"
+    assert store.claim_lead("A", by="alice", at="2026-12-01T10:03:00.000Z", audit=record(AuditAction.CLAIM)) == "alice"
+    stored = store.get_lead("A")
+    assert stored["assigned_to"] == "alice"
+    # The claim acknowledged it (first claim's time); nothing else moves it.
+    assert (stored["acknowledged_at"], stored["acknowledged_by"]) == ("2026-12-01T10:01:00.000Z", "alice")
+    assert "ack_due_at" not in stored
+    assert [(r["action"], r["actor"]) for r in store.audit_of_lead("A")] == [("claim", "alice"), ("claim", "alice")]
+    with pytest.raises(LeadNotFound):
+        store.claim_lead("Z", by="alice", at="t", audit=record(AuditAction.CLAIM, "Z"))
+
+
+def test_claim_keeps_an_earlier_acknowledgement(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    store.acknowledge("A", at="2026-12-01T10:01:00.000Z", by="bob", audit=record(AuditAction.VIEW))
+    store.claim_lead("A", by="alice", at="2026-12-01T10:05:00.000Z", audit=record(AuditAction.CLAIM))
+    stored = store.get_lead("A")
+    assert (stored["assigned_to"], stored["acknowledged_by"]) == ("alice", "bob")
+    assert stored["acknowledged_at"] == "2026-12-01T10:01:00.000Z"
+
+
+def test_set_status_records_first_contact_once_with_its_audit_record(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    audit = record(AuditAction.STATUS, detail="new->contacted")
+    moved = store.set_status(
+        "A", Status.CONTACTED, expected=Status.NEW, updated_at="t1", expires_at=None, contacted_at="t1", audit=audit
+    )
+    assert moved["status"] == Status.CONTACTED and moved["first_contacted_at"] == "t1"
+    store.set_status("A", Status.SCHEDULED, expected=Status.CONTACTED, updated_at="t2", expires_at=None)
+    store.set_status(
+        "A", Status.CONTACTED, expected=Status.SCHEDULED, updated_at="t3", expires_at=None, contacted_at="t3"
+    )
+    assert store.get_lead("A")["first_contacted_at"] == "t1"
+    with pytest.raises(StatusConflict):
+        store.set_status(
+            "A", Status.CLOSED, expected=Status.NEW, updated_at="t4", expires_at=NOW, audit=record(AuditAction.STATUS)
+        )
+    assert [r["detail"] for r in store.audit_of_lead("A")] == ["new->contacted"]
+
+
+def test_notes_oldest_first_each_with_its_audit_record(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    second = {"note_id": "N2", "author": "bob", "at": "2026-12-01T10:05:00.000Z", "text": "Left a voicemail."}
+    first = {"note_id": "N1", "author": "alice", "at": "2026-12-01T10:01:00.000Z", "text": "Line two\nof two."}
+    store.add_note("A", second, audit=record(AuditAction.NOTE, detail="N2"))
+    store.add_note("A", first, audit=record(AuditAction.NOTE, detail="N1"))
+    assert store.lead_notes("A") == [first, second]
+    assert store.get_lead("A")["status"] == "new"
+    assert actions_of(store) == ["note", "note"]
+    with pytest.raises(LeadNotFound):
+        store.add_note("Z", first, audit=record(AuditAction.NOTE, "Z"))
+    assert store.audit_of_lead("Z") == [] and store.lead_notes("Z") == []
+
+
+def test_a_lead_holds_at_most_max_notes(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    for i in range(MAX_NOTES):
+        note = {"note_id": f"N{i:03}", "author": "alice", "at": f"2026-12-01T10:00:00.{i:03}Z", "text": "x"}
+        store.add_note("A", note, audit=record(AuditAction.NOTE))
+    with pytest.raises(NotesFull):
+        store.add_note("A", {**note, "note_id": "N999"}, audit=record(AuditAction.NOTE))
+    assert len(store.lead_notes("A")) == MAX_NOTES
+    assert len(store.audit_of_lead("A")) == MAX_NOTES
+    # and the lead, its notes and its audit record still go in one erase
+    store.erase("A", audit=record(AuditAction.ERASE))
+    assert store.lead_notes("A") == []
+    assert len(store.audit_of_lead("A")) == MAX_NOTES + 1
+
+
+def test_restore_spam_with_its_audit_record(store: Any) -> None:
+    store.create_lead(lead("A", status=Status.SPAM.value, expires_at=NOW + 86400), [], now_epoch=NOW)
+    audit = record(AuditAction.RESTORE, detail="spam->new")
+    assert store.restore_spam("A", now="t", notice_due_at="2026-12-01T10:00:00.000Z", audit=audit)
+    assert not store.restore_spam("A", now="t", notice_due_at="t", audit=record(AuditAction.RESTORE))
+    assert store.get_lead("A")["status"] == "new"
+    assert actions_of(store) == ["restore"]
+    assert list(store.leads_due("2026-12-01T11:00:00.000Z")) == ["A"]
+
+
+def test_erase_takes_the_notes_and_keeps_the_audit_records(store: Any) -> None:
+    store.create_lead(lead("A"), [guard(GuardKind.IDEMPOTENCY, "k", "A")], now_epoch=NOW)
+    store.create_lead(lead("B"), [], now_epoch=NOW)
+    note = {"note_id": "N1", "author": "alice", "at": "2026-12-01T10:01:00.000Z", "text": "Called back."}
+    store.add_note("A", note, audit=record(AuditAction.NOTE))
+    store.add_note("B", {**note, "note_id": "N2"}, audit=record(AuditAction.NOTE, "B"))
+    store.erase("A", audit=record(AuditAction.ERASE, at="2026-12-01T10:02:00.000Z"))
+    with pytest.raises(LeadNotFound):
+        store.get_lead("A")
+    assert store.lead_notes("A") == []
+    assert store.find_guard(GuardKind.IDEMPOTENCY, "k") is None
+    assert actions_of(store) == ["note", "erase"]
+    assert [n["note_id"] for n in store.lead_notes("B")] == ["N2"]
+    with pytest.raises(LeadNotFound):
+        store.erase("A", audit=record(AuditAction.ERASE))
+    assert actions_of(store) == ["note", "erase"]
 
 
 def test_the_spam_digest_of_a_day_is_taken_once(store: Any) -> None:

@@ -266,6 +266,10 @@ def _context(body: dict[str, Any], operation: str, enclosing: str | None) -> Con
     if key and "pk" in key:
         context["dynamodb:LeadingKeys"] = (key["pk"]["S"],)
     context["dynamodb:Attributes"] = tuple(sorted(_attribute_names(body)))
+    partition = re.match(r"\s*pk\s*=\s*(:\w+)", body.get("KeyConditionExpression") or "")
+    if operation == "Query" and partition and not body.get("IndexName"):
+        # A query of the table names its partition, as IAM's LeadingKeys.
+        context["dynamodb:LeadingKeys"] = (body["ExpressionAttributeValues"][partition.group(1)]["S"],)
     if operation in ("UpdateItem", "PutItem", "DeleteItem"):
         context["dynamodb:ReturnValues"] = (body.get("ReturnValues", "NONE"),)
     if enclosing:

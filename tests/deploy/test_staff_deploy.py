@@ -1,10 +1,11 @@
-"""`chalice deploy` of the staff API (staff/) against the emulator: its own function, role, API and authorizer."""
+"""`chalice deploy` of both apps into one emulated stage: the staff API's own function, role, API and authorizer."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,16 @@ import yaml
 
 from scripts.staff_pool import create_staff_pool
 from tests.conftest import REGION, ROOT
-from tests.deploy.conftest import Emulator, copy_project, create_stack, run
+from tests.deploy.conftest import HANDLERS, Emulator, copy_project, create_stack, run
+from tests.deploy.test_chalice_deploy import MAX_ZIP_BYTES, lint
+from tests.deploy.test_staff_policy import PUBLIC_ACTIONS, PUBLIC_LOGS
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
 
 
-def test_the_staff_api_deploys_with_its_own_role_and_a_cognito_authorizer(emulator: Emulator, tmp_path: Path) -> None:
+def test_both_apps_deploy_and_the_staff_api_has_its_own_role_and_a_cognito_authorizer(
+    emulator: Emulator, tmp_path: Path
+) -> None:
     stage = "staffdeploy"  # a stage of its own, beside the public app's deploy test
     create_stack(emulator, stage)
     template = yaml.safe_load((ROOT / "infra" / "stack.yaml").read_text())
@@ -31,6 +36,7 @@ def test_the_staff_api_deploys_with_its_own_role_and_a_cognito_authorizer(emulat
     run(configure, emulator.env())
 
     shim = Path(__file__).with_name("chalice_emulated.py")
+    run([sys.executable, str(shim), "deploy", "--stage", stage], emulator.env(), cwd=project)
     done = run([sys.executable, str(shim), "deploy", "--stage", stage], emulator.env(), cwd=project / "staff")
     assert "Rest API URL" in done.stdout
     record = json.loads((project / "staff" / ".chalice" / "deployed" / f"{stage}.json").read_text())
@@ -43,12 +49,27 @@ def test_the_staff_api_deploys_with_its_own_role_and_a_cognito_authorizer(emulat
     assert env["STAFF_USER_POOL_ARN"] == pool["StaffUserPoolArn"]
     assert env["STAFF_CLIENT_ID"] == pool["StaffClientId"]
     assert env["STAFF_ISSUER"] == pool["StaffIssuer"]
+    assert (env["LEADS_TABLE"], env["STAGE"]) == (f"next-steps-{stage}-leads", stage)
     # Its own role, holding only the staff policy `make configure` wrote.
     role = function["Role"].rsplit("/", 1)[1]
     [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
     document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
     assert document == json.loads((project / ".chalice" / f"policy-{stage}-staff_api.json").read_text())
-    assert not [a for s in document["Statement"] for a in s["Action"] if a.startswith("dynamodb:")]
+    granted = {a for s in document["Statement"] for a in s["Action"]}
+    assert {"dynamodb:GetItem", "dynamodb:Query", "sns:Publish"} <= granted
+
+    # The public app beside it: each function its own role, the form's exactly as before.
+    public = json.loads((project / ".chalice" / "deployed" / f"{stage}.json").read_text())
+    public_roles = {}
+    for resource in public["resources"]:
+        if resource["resource_type"] == "lambda_function":
+            configuration = lam.get_function(FunctionName=resource["lambda_arn"])["Configuration"]
+            public_roles[resource["name"]] = configuration["Role"].rsplit("/", 1)[1]
+    assert set(public_roles) == set(HANDLERS)
+    assert role not in public_roles.values()
+    [form_policy] = iam.list_role_policies(RoleName=public_roles["api_handler"])["PolicyNames"]
+    form = iam.get_role_policy(RoleName=public_roles["api_handler"], PolicyName=form_policy)["PolicyDocument"]
+    assert {a for s in form["Statement"] for a in s["Action"]} == PUBLIC_ACTIONS | PUBLIC_LOGS
 
     api_id = resources["rest_api"]["rest_api_id"]
     assert apigw.get_rest_api(restApiId=api_id)["name"] == "next-steps-staff"
@@ -59,6 +80,7 @@ def test_the_staff_api_deploys_with_its_own_role_and_a_cognito_authorizer(emulat
     package_env = emulator.env()
     package_env.pop("AWS_ENDPOINT_URL")
     run([sys.executable, str(shim), "package", "--stage", stage, str(out)], package_env, cwd=project / "staff")
+    assert lint(out / "sam.json") == []
     sam = json.loads((out / "sam.json").read_text())
     [api] = [r for r in sam["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
     document = api["Properties"]["DefinitionBody"]
@@ -79,4 +101,7 @@ def test_the_staff_api_deploys_with_its_own_role_and_a_cognito_authorizer(emulat
 
     zipped = sorted((project / "staff").rglob("*.zip"))
     assert zipped, "no deployment package"
-    assert all(z.stat().st_size < 5 * 1024 * 1024 for z in zipped)
+    assert all(z.stat().st_size < MAX_ZIP_BYTES for z in zipped)
+    names = zipfile.ZipFile(out / "deployment.zip").namelist()
+    assert {"app.py", "chalicelib/staff_api.py", "chalicelib/staff/actions.py", "jose/jws.py"} <= set(names)
+    assert not [n for n in names if n.split("/")[0] in {"boto3", "botocore", "moto", "tests", "cryptography"}]

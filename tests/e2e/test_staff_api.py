@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import valid_lead
-from tests.e2e.stack import LocalStack
+from tests.e2e.stack import ROOT, LocalStack
 from tests.e2e.staff import assert_unauthenticated, b64, payload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -64,6 +66,37 @@ def other_pool_token(stack: LocalStack) -> str:
             AuthParameters={"USERNAME": "eve", "PASSWORD": "Eve-Password-123"},
         )["AuthenticationResult"]["IdToken"]
     )
+
+
+def test_the_readmes_token_command_signs_a_member_in(staff_stack: LocalStack, intake: Member) -> None:
+    _, printed = intake
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.staff_token", "--email", "sam.intake@clinic.example"],
+        cwd=ROOT,
+        env={
+            "EMULATOR_PORT": str(staff_stack.emulator_port),
+            "STAFF_PASSWORD": printed["Password"],
+            "STAFF_TOTP_SECRET": printed["TOTP secret"],
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    status, _, me = staff_stack.staff("/staff/me", done.stdout.strip())
+    assert (status, me["email"]) == (200, "sam.intake@clinic.example")
+    wrong = subprocess.run(
+        [sys.executable, "-m", "scripts.staff_token", "--email", "sam.intake@clinic.example"],
+        cwd=ROOT,
+        env={"EMULATOR_PORT": str(staff_stack.emulator_port), "STAFF_PASSWORD": "not-it", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert wrong.returncode == 2 and "--totp-secret" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
 def test_intake_may_not_erase_a_lead_or_read_the_audit_trail(staff_stack: LocalStack, intake: Member) -> None:
