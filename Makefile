@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-run browser node run leads staff-user test test-fast mutate lint typecheck bench configure package clean
+.PHONY: setup setup-run browser axe run leads staff-user test test-fast mutate lint typecheck bench configure package clean
 
 # `make run` installs only what the local stack needs; `make test` adds the test toolchain.
 $(RUN_STAMP): requirements.txt requirements-run.txt
@@ -29,14 +29,14 @@ setup: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install-chromium.sh
 
-# axe-core for the browser tests' accessibility checks, and uqr, the package the inbox's QR encoder is copied from
-# (package-lock.json pins both; nothing from node_modules is deployed).
-NODE_STAMP := node_modules/.package-lock.json
-$(NODE_STAMP): package.json package-lock.json
+# axe-core for the browser tests' accessibility checks, and uqr, the package the inbox's QR encoder
+# (chalicelib/data/inbox/qr.js) is a copy of; package-lock.json pins both, and nothing from node_modules ships.
+AXE_STAMP := node_modules/.installed
+$(AXE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
-	touch $(NODE_STAMP)
+	touch $(AXE_STAMP)
 
-node: $(NODE_STAMP)
+axe: $(AXE_STAMP)
 
 run: setup-run
 	$(PY) -m scripts.local_stack
@@ -64,7 +64,7 @@ typecheck: setup
 	$(PY) -m mypy app.py chalicelib scripts
 	cd staff && ../$(PY) -m mypy app.py
 
-test: setup browser node lint typecheck
+test: setup browser axe lint typecheck
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: setup

@@ -412,3 +412,28 @@ def test_sign_in_list_lead_and_stats_have_no_wcag_aa_violation_and_fit_the_scree
     assert found == {view: [] for view in found}
     # AND nothing needs scrolling sideways, at 320 px too
     assert overflow == {view: width for view in overflow}
+
+
+def test_a_reload_keeps_the_sign_in_and_an_id_token_near_its_end_is_refreshed(
+    browser: Any, stack: LocalStack, intake: Member
+) -> None:
+    with new_page(browser, **DESKTOP) as page:
+        # GIVEN a signed-in staff member whose ID token is a minute from its end
+        open_signed_in(page, stack, intake)
+        before = page.evaluate("JSON.parse(sessionStorage.getItem('next-steps-inbox'))")
+        page.evaluate(
+            "() => { const t = JSON.parse(sessionStorage.getItem('next-steps-inbox'));"
+            " t.exp = Date.now() + 60000; sessionStorage.setItem('next-steps-inbox', JSON.stringify(t)); }"
+        )
+        # WHEN they reload the page
+        page.reload()
+        # THEN they are still signed in, without typing anything
+        page.locator("#who").wait_for()
+        assert intake.email in page.locator("#me").inner_text()
+        # AND the page got a fresh ID token from Cognito with its refresh token before calling the API
+        page.wait_for_function(
+            "(old) => JSON.parse(sessionStorage.getItem('next-steps-inbox')).id !== old", arg=before["id"]
+        )
+        after = page.evaluate("JSON.parse(sessionStorage.getItem('next-steps-inbox'))")
+        assert after["exp"] > before["exp"] - 1000 and after["refresh"] == before["refresh"]
+        assert page.locator("#list-title").inner_text() == "Leads: New"
