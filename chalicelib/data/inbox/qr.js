@@ -1,6 +1,6 @@
 // uqr 0.1.3 (npm), dist/index.mjs, unchanged below this header: the QR code encoder the inbox draws the
-// authenticator enrolment code with. MIT License, Copyright (c) Project Nayuki, (c) 2023 Anthony Fu;
-// the licence is in qr.LICENSE beside this file. tests/unit/test_inbox_page.py checks it is the package's copy.
+// authenticator set-up code with. MIT License, Copyright (c) Project Nayuki, (c) 2023 Anthony Fu;
+// the license is in qr.LICENSE beside this file. tests/integration/test_inbox_page.py checks it is the package's copy.
 var QrCodeDataType = /* @__PURE__ */ ((QrCodeDataType2) => {
   QrCodeDataType2[QrCodeDataType2["Border"] = -1] = "Border";
   QrCodeDataType2[QrCodeDataType2["Data"] = 0] = "Data";
