@@ -394,6 +394,9 @@ def test_sign_in_list_lead_and_stats_have_no_wcag_aa_violation_and_fit_the_scree
         overflow[view] = page.evaluate("document.documentElement.scrollWidth")
 
     with new_page(browser, **viewport) as page:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(inbox_url(stack))
         page.locator("#password-form").wait_for()
         check("sign-in")
@@ -409,6 +412,8 @@ def test_sign_in_list_lead_and_stats_have_no_wcag_aa_violation_and_fit_the_scree
         page.get_by_role("link", name="Stats").click()
         page.locator("#stats table").first.wait_for()
         check("stats")
+        # AND the page ran without an error, and nothing it does is refused by its own Content-Security-Policy
+        assert errors == []
     assert found == {view: [] for view in found}
     # AND nothing needs scrolling sideways, at 320 px too
     assert overflow == {view: width for view in overflow}
