@@ -170,11 +170,19 @@ def check_package(package: Path, vendor: Path) -> None:
         )
 
 
-# Packages Chalice installs as dependencies that no handler can import: dnspython
-# comes with email_validator for deliverability checks, which the app never runs
+# What no handler of this app can use, left out of its zip: dnspython comes with
+# email_validator for deliverability checks, which the app never runs
 # (validate_email(check_deliverability=False); email_validator imports it only for
-# them). Left out of the zip, it keeps bytecode for the rest under 5 MB.
-PRUNED = ("dns/", "dnspython-")
+# them), and the staff inbox's page files, which only the staff API serves (its
+# own zip keeps them, and the module that serves them). Left out, they keep
+# bytecode for the rest under 5 MB.
+PRUNED = (
+    "dns/",
+    "dnspython-",
+    "chalicelib/data/inbox/",
+    "chalicelib/inbox_page.py",
+    "chalicelib/__pycache__/inbox_page.",
+)
 
 
 def prune_package(project: Path, package: Path) -> None:
