@@ -442,3 +442,24 @@ def test_a_reload_keeps_the_sign_in_and_an_id_token_near_its_end_is_refreshed(
         after = page.evaluate("JSON.parse(sessionStorage.getItem('next-steps-inbox'))")
         assert after["exp"] > before["exp"] - 1000 and after["refresh"] == before["refresh"]
         assert page.locator("#list-title").inner_text() == "Leads: New"
+
+
+def test_show_more_lists_the_next_page_and_the_next_poll_keeps_it(
+    browser: Any, stack: LocalStack, intake: Member
+) -> None:
+    # GIVEN more new leads than one page holds (50)
+    for n in range(52):
+        send(stack, f"Page{n:02d}")
+    with new_page(browser, **DESKTOP) as page:
+        open_signed_in(page, stack, intake)
+        page.locator("li.lead").nth(49).wait_for()
+        assert page.locator("li.lead").count() == 50
+        # WHEN they ask for more
+        page.get_by_role("button", name="Show more").click()
+        page.locator("li.lead").nth(50).wait_for()
+        shown = page.locator("li.lead").count()
+        assert shown > 50
+        # THEN the next refresh of the list keeps the rows they asked for
+        page.wait_for_function("document.getElementById('announce').textContent.includes('more lead')")
+        page.wait_for_timeout(4000)  # one poll (every 3 seconds) and a little
+        assert page.locator("li.lead").count() >= shown

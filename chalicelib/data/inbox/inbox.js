@@ -54,7 +54,7 @@ const NOTICE_FIELDS = ["notice_state", "notice_attempts", "notice_sent_at", "not
 const $ = (id) => document.getElementById(id);
 const state = {
   config: null, tokens: null, me: null, active: 0, pending: null, view: "", tab: "new",
-  rows: new Map(), known: null, fresh: new Set(), cursors: {}, polling: false, lead: null,
+  rows: new Map(), known: null, fresh: new Set(), cursors: {}, paged: false, polling: false, lead: null,
 };
 
 // ---------------------------------------------------------------------------
@@ -513,6 +513,7 @@ async function route(focus = true) {
   $("leads").replaceChildren();
   state.rows.clear();
   state.cursors = {};
+  state.paged = false;
   $("list-state").textContent = "Loading…";
   if (focus) $("list-title").focus();
   await loadList(false);
@@ -595,7 +596,11 @@ async function loadList(polled) {
     if (tab !== "new") await watchNew();
     else if (!polled) arrivals(pages[0].leads);
     if (state.tab !== tab || state.view !== "list") return;
-    pages.forEach((p, i) => { state.cursors[statuses[i]] = p.next; leads = leads.concat(p.leads); });
+    pages.forEach((p, i) => {
+      // Once more pages are shown, the cursors stay those of the last page shown.
+      if (!state.paged) state.cursors[statuses[i]] = p.next;
+      leads = leads.concat(p.leads);
+    });
   } catch (error) {
     if (state.tab === tab && error instanceof Problem && error.status !== 401) {
       $("list-state").textContent = error.message;
@@ -610,7 +615,8 @@ function renderRows(leads) {
   const list = $("leads");
   const keepIds = new Set(leads.map((lead) => lead.lead_id));
   for (const [id, row] of state.rows) {
-    if (!keepIds.has(id)) {
+    // Once "Show more" was used, rows of the later pages are left as they are (until the tab is opened again).
+    if (!keepIds.has(id) && !state.paged) {
       if (row.contains(document.activeElement)) $("list-title").focus();
       row.remove();
       state.rows.delete(id);
@@ -618,21 +624,24 @@ function renderRows(leads) {
   }
   leads.forEach((lead, index) => {
     let row = state.rows.get(lead.lead_id);
-    if (!row) {
-      row = h("li", { class: "lead" }, h("a", { class: "open", href: `#lead=${lead.lead_id}` }), h("p", { class: "facts" }));
-      state.rows.set(lead.lead_id, row);
-    }
+    if (!row) row = newRow(lead);
     fillRow(row, lead);
     // Only rows out of place are moved, so the focused row keeps its focus.
     if (list.children[index] !== row) list.insertBefore(row, list.children[index] || null);
   });
   const more = Object.values(state.cursors).some(Boolean);
   $("more").hidden = !more;
-  const count = leads.length;
+  const count = list.children.length;
   $("list-state").textContent = count
     ? `${count}${more ? "+" : ""} lead${count === 1 ? "" : "s"}, newest first${state.tab === "new" ? ", urgent ones on top" : ""}.`
       + ` Times are ${zone().replace(/_/g, " ")} time.`
     : `No ${STATUS[state.tab].toLowerCase()} leads.`;
+}
+
+function newRow(lead) {
+  const row = h("li", { class: "lead" }, h("a", { class: "open", href: `#lead=${lead.lead_id}` }), h("p", { class: "facts" }));
+  state.rows.set(lead.lead_id, row);
+  return row;
 }
 
 function fillRow(row, lead) {
@@ -658,6 +667,7 @@ function fillRow(row, lead) {
 }
 
 async function more() {
+  state.paged = true;
   const statuses = TAB_STATUSES[state.tab] || [state.tab];
   const added = [];
   for (const status of statuses) {
@@ -666,16 +676,11 @@ async function more() {
     state.cursors[status] = next.next;
     added.push(...next.leads);
   }
-  const rows = [...$("leads").children];
-  const shown = rows.map((row) => row.dataset.leadId);
-  const all = [...shown.map((id) => ({ lead_id: id, keep: true })), ...added];
-  // Keep what is shown, add the next page under it.
-  const list = $("leads");
-  for (const lead of all.filter((l) => !l.keep && !state.rows.has(l.lead_id))) {
-    const row = h("li", { class: "lead" }, h("a", { class: "open", href: `#lead=${lead.lead_id}` }), h("p", { class: "facts" }));
-    state.rows.set(lead.lead_id, row);
+  // The next page goes under what is shown.
+  for (const lead of added.filter((l) => !state.rows.has(l.lead_id))) {
+    const row = newRow(lead);
     fillRow(row, lead);
-    list.append(row);
+    $("leads").append(row);
   }
   $("more").hidden = !Object.values(state.cursors).some(Boolean);
   say(`${added.length} more lead${added.length === 1 ? "" : "s"} shown.`);
