@@ -463,3 +463,24 @@ def test_show_more_lists_the_next_page_and_the_next_poll_keeps_it(
         page.wait_for_function("document.getElementById('announce').textContent.includes('more lead')")
         page.wait_for_timeout(4000)  # one poll (every 3 seconds) and a little
         assert page.locator("li.lead").count() >= shown
+
+
+def test_a_real_person_held_as_spam_is_restored_from_the_spam_tab_and_notified(
+    browser: Any, stack: LocalStack, intake: Member
+) -> None:
+    # GIVEN a submission the screening held as spam (a filled-in hidden field), which got no notice
+    lead_id = send(stack, "Harper", website="https://example.org")
+    assert not stack.wait_for(f"Lead {lead_id}.", 2)
+    with new_page(browser, **DESKTOP) as page:
+        # WHEN a staff member finds it in the Spam tab and restores it
+        open_signed_in(page, stack, intake, "#status=spam")
+        row(page, lead_id).locator("a.open").click()
+        page.locator("#lead-title").wait_for()
+        assert page.get_by_role("button", name=re.compile("^Mark")).count() == 0  # spam is restored first
+        page.get_by_role("button", name="Not spam: restore to New").click()
+        # THEN it is new again, and its staff notice goes out once
+        page.locator("#lead-message", has_text="Restored to New, and its staff notice was sent.").wait_for()
+        assert page.locator("#lead-status").inner_text() == "New"
+        assert "Notice sent" in page.locator("#lead-view").inner_text()
+    [stored] = [lead for lead in stack.stored_leads() if lead["lead_id"] == lead_id]
+    assert (stored["status"], stored["notice_state"]) == ("new", "sent")

@@ -867,10 +867,11 @@ async function act(kind) {
   const lead = state.lead;
   let message;
   try {
-    await api(`leads/${lead.lead_id}/${kind}`, { method: "POST", body: {} });
+    const done = await api(`leads/${lead.lead_id}/${kind}`, { method: "POST", body: {} });
+    const notice = done && done.notice === "sent" ? "its staff notice was sent" : "its staff notice will be sent shortly";
     message = kind === "claim"
       ? { text: "You hold this lead now.", kind: "done" }
-      : { text: "Restored to New, and the staff notice was sent.", kind: "done" };
+      : { text: `Restored to New, and ${notice}.`, kind: "done" };
   } catch (error) {
     if (error.status === 401) return;
     if (error.status === 409 && kind === "claim") {
