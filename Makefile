@@ -102,4 +102,4 @@ deploy: setup
 	$(PY) -m scripts.stream_settings --stage $(STAGE)
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from chalicelib.leads import MAX_BODY_BYTES
 from chalicelib.screening import suggests_crisis
+from chalicelib.words import language_for
 
 FORM = "application/x-www-form-urlencoded"
 CHECKBOXES = ("consent_to_contact", "consent_to_text")
@@ -65,6 +66,27 @@ def read_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], bool]:
     return data, False
 
 
+def _sent(request: Any) -> tuple[list[str], Any]:
+    """What a refused submission said (its message, or the whole body) and the language it asked for, read leniently."""
+    raw = bytes(request.raw_body or b"")[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
+    said: list[str] = [raw]
+    language: Any = None
+    try:
+        if header(request.headers, "content-type").split(";")[0].strip().lower() == FORM:
+            fields = parse_qs(raw, max_num_fields=200)
+            said = fields.get("message", said)
+            language = next(iter(fields.get("language", [])), None)
+        else:
+            data = json.loads(raw)
+            if isinstance(data, dict):
+                if isinstance(data.get("message"), str):
+                    said = [data["message"]]
+                language = data.get("language")
+    except (ValueError, RecursionError):
+        pass  # not JSON or a form: screened as it came, in the header's language
+    return said, language
+
+
 def sent_in_crisis(request: Any) -> bool:
     """Whether the message the visitor sent suggests a crisis, read from the raw body of a refused submission.
 
@@ -72,15 +94,11 @@ def sent_in_crisis(request: Any) -> bool:
     whatever went wrong, a person in crisis is answered with the crisis lines.
     A body that cannot be read as JSON or a form is screened as it came.
     """
-    raw = bytes(request.raw_body or b"")[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
-    said = [raw]
-    try:
-        if header(request.headers, "content-type").split(";")[0].strip().lower() == FORM:
-            said = parse_qs(raw, max_num_fields=200).get("message", said)
-        else:
-            data = json.loads(raw)
-            if isinstance(data, dict) and isinstance(data.get("message"), str):
-                said = [data["message"]]
-    except (ValueError, RecursionError):
-        pass  # not JSON or a form: screened as it came
+    said, _ = _sent(request)
     return any(suggests_crisis(words) for words in said)
+
+
+def sent_language(request: Any) -> str:
+    """The language to refuse a request in: its form's `language`, else its Accept-Language, else the default."""
+    _, language = _sent(request)
+    return language_for(language, header(request.headers, "accept-language"))

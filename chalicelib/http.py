@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.bodies import FORM, BadRequest, read_body, sent_in_crisis
+from chalicelib.bodies import FORM, BadRequest, read_body, sent_in_crisis, sent_language
 from chalicelib.bodies import header as _header
 from chalicelib.errors import KeyReused, RateLimited, StorageUnavailable, VerificationFailed
 from chalicelib.leads import LABEL_CODES, InvalidSubmission
@@ -19,7 +19,7 @@ from chalicelib.logs import log_event
 from chalicelib.screening import crisis_resources
 from chalicelib.service import Accepted, Deps, RequestMeta, submit_lead
 from chalicelib.settings import Settings
-from chalicelib.words import DEFAULT_LANGUAGE, text
+from chalicelib.words import DEFAULT_LANGUAGE, language_for, negotiate, text
 
 PROBLEM = "application/problem+json"
 RETRY_AFTER_UNAVAILABLE = "5"
@@ -112,7 +112,8 @@ def method_not_allowed(request: Any, allowed: tuple[str, ...], settings: Setting
     origin = _header(request.headers, "origin")
     cors = cors_headers(origin, settings) if settings is not None else {}
     methods = ", ".join(allowed)
-    title, detail = _problem_words(DEFAULT_LANGUAGE, "problem.method_not_allowed", methods=methods)
+    language = negotiate(_header(request.headers, "accept-language"))
+    title, detail = _problem_words(language, "problem.method_not_allowed", methods=methods)
     return problem(405, title, detail, {**cors, "Allow": methods})
 
 
@@ -124,22 +125,42 @@ def post_leads(request: Any, deps: Deps) -> Response:
     cors = cors_headers(origin, settings)
     # A plain form post is a browser without JavaScript: it gets a page to read, never JSON.
     is_form = _header(headers, "content-type").split(";")[0].strip().lower() == FORM
-    language = DEFAULT_LANGUAGE
-    # Every no-JavaScript failure page offers the clinic's number and the way back to the form.
-    help_html = _help_html(settings, _header(headers, "referer"), language) if is_form else ""
+    referer = _header(headers, "referer")
+
+    def help_html(language: str) -> str:
+        # Every no-JavaScript failure page offers the clinic's number and the way back to the form.
+        return _help_html(settings, referer, language) if is_form else ""
+
     if origin and not origin_allowed(origin, settings):
         log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
+        language = sent_language(request)
         return _failure(
             is_form,
             403,
             "problem.origin_not_allowed",
             cors,
-            help_html,
+            help_html(language),
             crisis=sent_in_crisis(request),
             language=language,
         )
     try:
         data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
+    except BadRequest as exc:
+        log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
+        language = sent_language(request)
+        return _failure(
+            is_form,
+            exc.status,
+            exc.code,
+            cors,
+            help_html(language),
+            crisis=sent_in_crisis(request),
+            language=language,
+            values=exc.values,
+        )
+    # The form's `language`, else Accept-Language: every answer below is said in it.
+    language = language_for(data.get("language"), _header(headers, "accept-language"))
+    try:
         key = _header(headers, "idempotency-key").strip() or None
         if key is not None and len(key) > 128:
             raise BadRequest(400, "problem.bad_idempotency_key", limit=128)
@@ -156,7 +177,14 @@ def post_leads(request: Any, deps: Deps) -> Response:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
         crisis = sent_in_crisis(request)
         return _failure(
-            is_form, exc.status, exc.code, cors, help_html, crisis=crisis, language=language, values=exc.values
+            is_form,
+            exc.status,
+            exc.code,
+            cors,
+            help_html(language),
+            crisis=crisis,
+            language=language,
+            values=exc.values,
         )
     except InvalidSubmission as exc:
         log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
@@ -175,7 +203,7 @@ def post_leads(request: Any, deps: Deps) -> Response:
         )
     except KeyReused:
         crisis = sent_in_crisis(request)
-        return _failure(is_form, 409, "problem.key_reused", cors, help_html, crisis=crisis, language=language)
+        return _failure(is_form, 409, "problem.key_reused", cors, help_html(language), crisis=crisis, language=language)
     except RateLimited as exc:
         # Over the limit, a message that suggests a crisis still gets the crisis resources.
         return _failure(
@@ -183,13 +211,15 @@ def post_leads(request: Any, deps: Deps) -> Response:
             429,
             "problem.rate_limited",
             {**cors, "Retry-After": str(exc.retry_after)},
-            help_html,
+            help_html(language),
             crisis=exc.crisis,
             language=language,
         )
     except VerificationFailed:
         crisis = sent_in_crisis(request)
-        return _failure(is_form, 403, "problem.verification_failed", cors, help_html, crisis=crisis, language=language)
+        return _failure(
+            is_form, 403, "problem.verification_failed", cors, help_html(language), crisis=crisis, language=language
+        )
     except StorageUnavailable as exc:
         log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
         return _failure(
@@ -199,11 +229,11 @@ def post_leads(request: Any, deps: Deps) -> Response:
             # unknown, and a retry (same key, or the same answers) lands on it.
             "problem.unavailable",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
-            help_html,
+            help_html(language),
             crisis=sent_in_crisis(request),
             language=language,
         )
-    return _accepted(result, is_form, settings, cors, language)
+    return _accepted(result, is_form, settings, cors)
 
 
 def _failure(
@@ -248,16 +278,17 @@ def _help_html(settings: Settings, referer: str, language: str = DEFAULT_LANGUAG
         parts.append(f"<p>{_html(language, 'page.call_clinic', phone=phone, hours=hours)}</p>")
     else:
         parts.append(f"<p>{html.escape(hours)}</p>")
-    form = _form_url(settings, referer)
+    form = _form_url(settings, referer, language)
     if form:
         parts.append(f'<p><a href="{html.escape(form)}">{_html(language, "page.back_to_form")}</a></p>')
     return "".join(parts)
 
 
-def _form_url(settings: Settings, referer: str) -> str:
-    """FORM_URL when set; else the page that posted, if it is on an allowed origin (never a foreign site)."""
-    if settings.form_url:
-        return settings.form_url
+def _form_url(settings: Settings, referer: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The stage's form page in this language when set; else the page that posted, on an allowed origin only."""
+    configured = settings.form_url_for(language)
+    if configured:
+        return configured
     from urllib.parse import urlsplit
 
     try:
@@ -272,9 +303,9 @@ def _form_url(settings: Settings, referer: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _accepted(
-    result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str], language: str = DEFAULT_LANGUAGE
-) -> Response:
+def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[str, str]) -> Response:
+    # Said in the answer's own language: a replay's is the first answer's, whatever this request asked for.
+    language = result.language
     headers = dict(cors)
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -284,7 +315,7 @@ def _accepted(
     if result.crisis:
         title = text(language, "page.received.title")
         return html_page(200, title, _crisis_html(result.body["message"], language), headers, language)
-    headers["Location"] = settings.thank_you_url
+    headers["Location"] = settings.thank_you_for(language)
     headers["Content-Type"] = "text/plain; charset=utf-8"
     return _response("", 303, headers)
 
@@ -361,5 +392,9 @@ def guarded(view: Callable[[], Response], request: Any = None) -> Response:
         return view()
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
         log_event("unhandled_error", code=type(exc).__name__, status_code=500)
-        is_form = request is not None and _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
-        return _failure(is_form, 500, "problem.unexpected", {}, crisis=request is not None and sent_in_crisis(request))
+        if request is None:
+            return _failure(False, 500, "problem.unexpected", {})
+        is_form = _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
+        return _failure(
+            is_form, 500, "problem.unexpected", {}, crisis=sent_in_crisis(request), language=sent_language(request)
+        )

@@ -53,6 +53,8 @@ Channel = Literal["phone", "text", "email"]
 BestTime = Literal["morning", "afternoon", "evening", "any"]
 Service = Literal["ketamine_infusion", "ketamine_assisted_psychotherapy", "consultation", "other"]
 Treatment = Literal["therapy", "ssri_snri", "other_medication", "tms", "esketamine", "none"]
+# The languages a visitor can be answered in: one catalogue each in chalicelib/data/messages/.
+Language = Literal["en", "es"]
 
 
 # The visitor's own answers, stored on a lead as given (after validation).
@@ -139,6 +141,8 @@ class LeadSubmission(BaseModel):
     utm_campaign: Annotated[SourceText | None, BLANK_IS_NONE] = None
     utm_term: Annotated[SourceText | None, BLANK_IS_NONE] = None
     utm_content: Annotated[SourceText | None, BLANK_IS_NONE] = None
+    # How to speak to the visitor, not what they asked: no part of either fingerprint.
+    language: Annotated[Language | None, BeforeValidator(_choice)] = None
     # Honeypot: hidden from people. Only whether it was filled is kept.
     website: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(default=None, exclude=True)
 
@@ -233,7 +237,7 @@ class LeadSubmission(BaseModel):
 
     def idempotency_fingerprint(self) -> str:
         """Hash of everything the visitor sent, to tell a replay from a reuse of its key."""
-        body = self.model_dump(mode="json", exclude={"submission_id"})
+        body = self.model_dump(mode="json", exclude={"submission_id", "language"})
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
     def duplicate_fingerprint(self) -> str:
@@ -242,8 +246,10 @@ class LeadSubmission(BaseModel):
         Left out is only what changes when the same form is sent again from a
         reloaded page (its key, start time and source page); a change to any
         answer is a new request and must never be swallowed as a replay.
+        The same answers from the form in another language are the same
+        request: the visitor gets the first answer, in its language.
         """
-        body = self.model_dump(mode="json", exclude={"submission_id", "started_at", *SOURCE_FIELDS})
+        body = self.model_dump(mode="json", exclude={"submission_id", "started_at", "language", *SOURCE_FIELDS})
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
 
@@ -279,6 +285,7 @@ LABEL_CODES = {
     "privacy_notice_version": "label.privacy_notice_version",
     "submission_id": "label.submission_id",
     "started_at": "label.started_at",
+    "language": "label.language",
 }
 
 # A field with words of its own says them for any mistake in it.
@@ -293,6 +300,7 @@ _FIELD_CODES = {
     "consent_to_contact": "field.consent_to_contact.required",
     "consent_to_text": "field.consent_to_text.required",
     "started_at": "field.started_at.invalid",
+    "language": "field.language.invalid",
 }
 _MISSING_CODES = {"preferred_contact": "field.preferred_contact.required"}
 # A mistake with words of its own, whatever the field's other words.

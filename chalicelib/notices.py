@@ -73,7 +73,13 @@ class Notice(BaseModel):
     def _ask(self) -> str:
         how = {"phone": "by phone", "text": "by text message", "email": "by email"}[self.preferred_contact]
         when = "any time" if self.best_time == "any" else f"in the {self.best_time}"
-        return f"Prefers contact {how}, {when}."
+        said = f"Prefers contact {how}, {when}."
+        if self.language != "en":
+            from chalicelib.staff.labels import LANGUAGES
+
+            # Staff notices stay in English; they say when the visitor wrote in another language.
+            said += f" Prefers {LANGUAGES.get(self.language, self.language)}."
+        return said
 
     def sms_text(self) -> str:
         """The SMS text: never a name or contact detail, at any detail level."""

@@ -43,6 +43,8 @@ class Guard:
     expires_at: int
     response: str = ""
     fingerprint: str | None = None
+    # The language `response` is in, so a replay is said in it throughout (a page as well as JSON).
+    language: str = "en"
 
 
 @dataclass(frozen=True)

@@ -12,19 +12,24 @@ from typing import Any
 from chalicelib.leads import LeadSubmission
 from chalicelib.words import DEFAULT_LANGUAGE, text
 
-# Each line's words (`.name`, `.how`) are in the catalogue; its tap-to-call and
-# tap-to-text links are the same in every language.
-CRISIS_LINES: tuple[tuple[str, dict[str, str]], ...] = (
-    ("crisis.lifeline", {"call": "tel:988", "text": "sms:988"}),
-    ("crisis.text_line", {"text": "sms:741741?&body=HOME"}),
-    ("crisis.emergency", {"call": "tel:911"}),
+# Each line's words (`.name`, `.how`) and its tap-to-call and tap-to-text links
+# (`.call`, `.text`: tel: and sms: links) are in the catalogue, since they
+# differ by language: the Spanish lifeline is 988 then 2, or AYUDA by text.
+CRISIS_LINES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("crisis.lifeline", ("call", "text")),
+    ("crisis.text_line", ("text",)),
+    ("crisis.emergency", ("call",)),
 )
 
 
 @lru_cache(maxsize=8)
 def _crisis_resources(language: str) -> tuple[dict[str, str], ...]:
     return tuple(
-        {"name": text(language, f"{code}.name"), "how": text(language, f"{code}.how"), **links}
+        {
+            "name": text(language, f"{code}.name"),
+            "how": text(language, f"{code}.how"),
+            **{kind: text(language, f"{code}.{kind}") for kind in links},
+        }
         for code, links in CRISIS_LINES
     )
 

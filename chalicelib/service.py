@@ -112,6 +112,8 @@ class Accepted:
     replayed: bool = False
     # The answer exactly as stored with the guards: a replay returns the same bytes.
     text: str = ""
+    # The language the answer is in: a replay's is the first answer's.
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def crisis(self) -> bool:
@@ -132,6 +134,8 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     """Validate, screen and store one submission with a single conditional write."""
     settings = deps.settings
     sub = validate_submission(data, settings.default_region, meta.language)
+    # The edge has chosen it from the same field (or Accept-Language when the form named none).
+    language = sub.language or meta.language
     if settings.turnstile_enabled:
         if deps.verifier is None or not deps.verifier(meta.verification_token or "", meta.source_ip or None):
             log_event("lead_rejected", outcome="verification_failed")
@@ -147,13 +151,13 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
         "lead_id": lead_id,
         "status": "received",
         "message": text(
-            meta.language,
+            language,
             "received_crisis" if crisis else "received",
-            hours=settings.office_hours.sentence(meta.language),
+            hours=settings.office_hours.sentence(language),
         ),
     }
     if crisis:
-        body["crisis_resources"] = crisis_resources(meta.language)
+        body["crisis_resources"] = crisis_resources(language)
     response = json.dumps(body, separators=(",", ":"))
 
     key = meta.idempotency_key or sub.submission_id
@@ -168,8 +172,9 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
     dup_key = _hash(duplicate, *verdict) if verdict else duplicate
     if idem_key:
         expires = epoch + int(IDEMPOTENCY_TTL.total_seconds())
-        guards.append(Guard(GuardKind.IDEMPOTENCY, idem_key, lead_id, expires, response, fingerprint))
-    guards.append(Guard(GuardKind.DUPLICATE, dup_key, lead_id, epoch + int(DUPLICATE_WINDOW.total_seconds()), response))
+        guards.append(Guard(GuardKind.IDEMPOTENCY, idem_key, lead_id, expires, response, fingerprint, language))
+    dup_expires = epoch + int(DUPLICATE_WINDOW.total_seconds())
+    guards.append(Guard(GuardKind.DUPLICATE, dup_key, lead_id, dup_expires, response, language=language))
     lead = _lead_record(sub, lead_id, now, meta, settings, reasons, crisis, fingerprint)
     # Every urgent lead marks its client as "urgent sent" for URGENT_WINDOW (in
     # the same transaction: still one round trip), so an over-limit crisis
@@ -212,7 +217,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             priority=lead["priority"],
             metrics={"LeadsReceived": 1},
         )
-    return Accepted(body, text=response)
+    return Accepted(body, text=response, language=language)
 
 
 def _store_over_limit_crisis(
@@ -267,7 +272,7 @@ def _resolve_conflict(
     if first.lead_id == lead_id:
         return None
     log_event("lead_replayed", lead_id=first.lead_id, kind=kind.value)
-    return Accepted(json.loads(first.response), replayed=True, text=first.response)
+    return Accepted(json.loads(first.response), replayed=True, text=first.response, language=first.language)
 
 
 def _client(source_ip: str, settings: Settings) -> str:
@@ -310,6 +315,8 @@ def _lead_record(
         "status": (Status.SPAM if spam else Status.NEW).value,
         "priority": (Priority.URGENT if crisis else Priority.NORMAL).value,
         **fields,
+        # The language the visitor is answered in; staff see it, and subscribe by it.
+        "language": sub.language or meta.language,
         "consent": {
             "contact": sub.consent_to_contact,
             "text": sub.consent_to_text,

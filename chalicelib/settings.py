@@ -10,6 +10,7 @@ from functools import lru_cache
 from chalicelib.hours import InvalidHours, OfficeHours, check_timezone, parse_hours
 
 _PHONE = re.compile(r"^\+?[0-9 ().-]+$")
+_LANGUAGE_SUFFIX = re.compile(r"^[A-Z]{2}$")
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -47,6 +48,17 @@ class Settings:
     clinic_timezone: str = "America/New_York"
     form_url: str = ""
     staff_inbox_url: str = ""
+    # THANK_YOU_URL_<LANGUAGE> and FORM_URL_<LANGUAGE> (such as THANK_YOU_URL_ES): (language, url) pairs.
+    thank_you_urls: tuple[tuple[str, str], ...] = ()
+    form_urls: tuple[tuple[str, str], ...] = ()
+
+    def thank_you_for(self, language: str) -> str:
+        """Where a no-JavaScript form post in `language` lands: its own page, else THANK_YOU_URL."""
+        return dict(self.thank_you_urls).get(language) or self.thank_you_url
+
+    def form_url_for(self, language: str) -> str:
+        """The form page in `language` the failure pages link back to: its own, else FORM_URL."""
+        return dict(self.form_urls).get(language) or self.form_url
 
     @property
     def office_hours(self) -> OfficeHours:
@@ -93,6 +105,12 @@ class Settings:
         inbox_url = e.get("STAFF_INBOX_URL", "").strip().split("#", 1)[0]
         if inbox_url and not inbox_url.startswith(("https://", "http://")):
             raise ValueError("STAFF_INBOX_URL must be the staff inbox's full address, starting with https://")
+        form_urls = _by_language(e, "FORM_URL")
+        for name, url in form_urls:
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(
+                    f"FORM_URL_{name.upper()} must be the form page's full address, starting with https://"
+                )
         return cls(
             stage=e.get("STAGE", d.stage),
             table_name=e.get("LEADS_TABLE", d.table_name),
@@ -117,7 +135,20 @@ class Settings:
             clinic_timezone=timezone,
             form_url=form_url,
             staff_inbox_url=inbox_url,
+            thank_you_urls=_by_language(e, "THANK_YOU_URL"),
+            form_urls=form_urls,
         )
+
+
+def _by_language(env: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """`<name>_<LANGUAGE>` settings (THANK_YOU_URL_ES=...) as (language, value) pairs; blank ones left out."""
+    prefix = name + "_"
+    found = []
+    for key, value in sorted(env.items()):
+        suffix = key.removeprefix(prefix)
+        if key.startswith(prefix) and _LANGUAGE_SUFFIX.match(suffix) and value.strip():
+            found.append((suffix.lower(), value.strip()))
+    return tuple(found)
 
 
 @lru_cache(maxsize=4)

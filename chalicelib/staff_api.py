@@ -21,6 +21,7 @@ from chalicelib.auth import Action, Forbidden, Role, StaffUser, TokenVerifier, U
 from chalicelib.errors import LeadNotFound, StorageUnavailable
 from chalicelib.leads import Priority, Status
 from chalicelib.logs import log_event
+from chalicelib.words import languages
 
 if TYPE_CHECKING:
     from chalicelib.service import Deps
@@ -249,6 +250,7 @@ def list_leads(call: Call) -> Response:
     status = _choice(call, "status", tuple(s.value for s in Status))
     priority = _choice(call, "priority", tuple(p.value for p in Priority))
     assigned = _choice(call, "assigned", (actions.ASSIGNED_TO_ME,))
+    language = _choice(call, "language", languages())
     raw_limit = call.query("limit") or "50"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
         raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {MAX_PAGE}.")
@@ -258,6 +260,7 @@ def list_leads(call: Call) -> Response:
         status=status,
         priority=priority,
         assigned=assigned,
+        language=language,
         cursor=call.query("cursor"),
         limit=int(raw_limit),
     )

@@ -92,3 +92,58 @@ def _parsed(language: str, code: str) -> tuple[tuple[str, str | None, str | None
 def placeholders(language: str, code: str) -> set[str]:
     """The names a code's text fills in (for checking catalogues against each other)."""
     return {name for _, name, _, _ in _FORMATTER.parse(template(language, code)) if name}
+
+
+# ---------------------------------------------------------------------------
+# Which language to answer in
+# ---------------------------------------------------------------------------
+
+# A header longer than this is read only this far (API Gateway caps headers anyway).
+_ACCEPT_MAX = 1000
+_QUALITY = re.compile(r"^q=(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$", re.I)
+_RANGE = re.compile(r"^(?:\*|[a-z]{1,8}(?:-[a-z0-9]{1,8})*)$", re.I)
+
+
+def supported(value: Any) -> str | None:
+    """`value` as one of the catalogues' languages ("ES" is "es"), or None."""
+    if not isinstance(value, str):
+        return None
+    wanted = value.strip().lower()
+    return wanted if wanted in languages() else None
+
+
+def negotiate(accept_language: str) -> str:
+    """The language an `Accept-Language` header prefers among the catalogues' (RFC 9110), else the default.
+
+    Each range counts by its primary tag ("es-MX" and "es-419" are "es"), at
+    its `q` (1 when absent; 0 means "not this one"); the highest wins, the
+    first listed on a tie. `*` stands for every language the header does not
+    name. A range or `q` that cannot be read is skipped.
+    """
+    said: dict[str, tuple[float, int]] = {}  # primary tag -> (q, place in the header)
+    for place, entry in enumerate(accept_language[:_ACCEPT_MAX].split(",")):
+        tag, *params = (part.strip() for part in entry.split(";"))
+        if not _RANGE.match(tag):
+            continue
+        quality = 1.0
+        for param in params:
+            if param[:2].lower() == "q=":
+                found = _QUALITY.match(param)
+                quality = float(found[1]) if found else -1.0
+        primary = tag.split("-")[0].lower()
+        # "es-MX" and "es" both say Spanish: the warmest of them counts.
+        if quality >= 0 and quality > said.get(primary, (-1.0, 0))[0]:
+            said[primary] = (quality, place)
+    anything = said.pop("*", (0.0, 0))
+    # Higher q first, then earlier in the header, then the catalogue order (the default first).
+    ranked = []
+    for order, language in enumerate(languages()):
+        quality, place = said.get(language, anything)
+        ranked.append((quality, -place, -order, language))
+    quality, _, _, best = max(ranked)
+    return best if quality > 0 else DEFAULT_LANGUAGE
+
+
+def language_for(requested: Any, accept_language: str) -> str:
+    """The answer's language: the one the form asked for, else the header's choice, else the default."""
+    return supported(requested) or negotiate(accept_language)

@@ -130,8 +130,17 @@ def _wait_port(port: int, seconds: float = 30.0) -> None:
     raise SystemExit(f"Timed out waiting for 127.0.0.1:{port}")
 
 
+# The demo pages, whose form is pointed at the local API: English, and Spanish at /es/.
+DEMO_PAGES = {
+    "/": "index.html",
+    "/index.html": "index.html",
+    "/es/": "es/index.html",
+    "/es/index.html": "es/index.html",
+}
+
+
 class _WebHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves web/, pointing the demo page's form at the local API."""
+    """Serves web/, pointing the demo pages' forms (English at /, Spanish at /es/) at the local API."""
 
     api_url = ""
 
@@ -144,8 +153,8 @@ class _WebHandler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path in ("/", "/index.html"):
-            page = (ROOT / "web" / "index.html").read_text(encoding="utf-8")
+        if path in DEMO_PAGES:
+            page = (ROOT / "web" / DEMO_PAGES[path]).read_text(encoding="utf-8")
             body = page.replace("http://127.0.0.1:8000/leads", self.api_url).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -278,6 +287,7 @@ def main() -> int:
             THANK_YOU_URL=f"http://127.0.0.1:{web_port}/thank-you.html",
             # Every notice links to its lead in the staff inbox this stack serves.
             STAFF_INBOX_URL=f"http://127.0.0.1:{staff_port}/staff/",
+            THANK_YOU_URL_ES=f"http://127.0.0.1:{web_port}/es/gracias.html",
         )
         os.environ.update(api_env)
         # No autoreload: a file saved anywhere in the project would restart the
@@ -333,7 +343,7 @@ def main() -> int:
             f"  Inbox      http://127.0.0.1:{staff_port}/staff/  (the staff inbox: sign in there)\n"
             f"  Staff API  http://127.0.0.1:{staff_port}  (/staff/leads, /staff/me ...; staff pool "
             f"{outputs['StaffUserPoolId']}; each data route needs a staff ID token)\n"
-            f"  Demo page  http://127.0.0.1:{web_port}/\n"
+            f"  Demo page  http://127.0.0.1:{web_port}/  (in Spanish: http://127.0.0.1:{web_port}/es/)\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
             f"  Logs       {logs}  (JSON log lines and API access lines)\n"
             f"Add a staff member: make staff-user EMAIL=you@clinic.example ROLE=intake\n"

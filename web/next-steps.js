@@ -10,7 +10,9 @@
  *   data-next-steps-api     the API's POST /leads URL (required; same as action)
  *   data-next-steps-schema  where lead-schema.json is (default: next to this file)
  *   lang (on the form or any element around it, such as <html>) picks the words'
- *                           language among those lead-schema.json carries; English otherwise
+ *                           language among those lead-schema.json carries; English otherwise.
+ *                           The form asks the server to answer in it too (the `language` field);
+ *                           a hidden <input name="language"> does the same without JavaScript.
  */
 (function () {
   "use strict";
@@ -19,8 +21,9 @@
   var TRACKING = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
   var TIMEOUT_MS = 20000;
   // The snippet's own words come from lead-schema.json ("x-text", or "x-translations" for the form's
-  // language), exported from the server's catalogue. These English ones (the same words, one a line;
-  // a unit test keeps them equal) serve only until the schema has loaded, or when it cannot be.
+  // language), exported from the server's catalogue. These copies (the same words, one a line; a unit
+  // test keeps them equal) serve only until the schema has loaded, or when it cannot be: a visitor on
+  // the Spanish form whose connection fails is still told so in Spanish, with the Spanish lifeline.
   var ENGLISH = {
     kept: "Your answers are still here.",
     network: "We couldn’t reach the clinic just now, so your request may not have been sent. Your answers are still here. Please check your internet connection, then press “Send my request” again.",
@@ -38,6 +41,24 @@
     tapTextBody: "Text {body} to {number}",
     lifeline: "If you need to talk to someone right now, call or text {number} (the Suicide & Crisis Lifeline), any time, day or night.",
   };
+  var SPANISH = {
+    kept: "Sus respuestas siguen aquí.",
+    network: "No pudimos comunicarnos con la clínica en este momento, así que es posible que su solicitud no se haya enviado. Sus respuestas siguen aquí. Por favor, revise su conexión a internet y vuelva a presionar “Enviar mi solicitud”.",
+    server: "Algo salió mal de nuestro lado, así que es posible que su solicitud no se haya enviado. Sus respuestas siguen aquí. Por favor, vuelva a presionar “Enviar mi solicitud” en un momento, o llame a la clínica.",
+    summary: "Por favor, revise lo siguiente y vuelva a enviar su solicitud:",
+    sending: "Enviando su solicitud…",
+    thanks: "Gracias. Recibimos su solicitud y una persona de nuestro equipo de admisión se comunicará con usted pronto.",
+    already: "Parece que ya recibimos su solicitud: gracias. Una persona de nuestro equipo de admisión se comunicará con usted pronto. Si cambió algo desde entonces, por favor, díganoslo cuando hablemos.",
+    crisisTitle: "Si está en crisis, puede recibir ayuda ahora mismo",
+    fallback: "Por favor, revise este dato.",
+    errorPrefix: "Error: ",
+    doneTitle: "Su solicitud fue enviada",
+    tapCall: "Llamar al {number}",
+    tapText: "Enviar mensaje al {number}",
+    tapTextBody: "Enviar {body} al {number}",
+    lifeline: "Si necesita hablar con alguien ahora mismo, llame al {number} y marque 2 para recibir ayuda en español, o envíe AYUDA por mensaje de texto al {number} (la Línea de Prevención del Suicidio y Crisis), a cualquier hora del día o de la noche.",
+  };
+  var BUILT_IN = { en: ENGLISH, es: SPANISH };
   // The ways a value can be wrong that the server also checks; the wording comes from lead-schema.json.
   var EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
   var PHONE_CHARS = /^[0-9a-z+().\-\s\/#]*$/i;
@@ -57,14 +78,37 @@
 
   // The words for this form: from the schema, in the form's language when the schema has it.
   function wordsFor(form, schema) {
+    var language = languageOf(form);
     var translations = (schema && schema["x-translations"]) || {};
-    var source = translations[languageOf(form)] || schema || {};
+    var copy = has(BUILT_IN, language) ? BUILT_IN[language] : ENGLISH;
+    // A Spanish form never takes the schema's English words: its own copy serves instead.
+    var source = translations[language] || (copy === ENGLISH ? schema : null) || {};
     var text = {};
     Object.keys(ENGLISH).forEach(function (name) {
       var given = source["x-text"] && source["x-text"][name];
-      text[name] = typeof given === "string" ? given : ENGLISH[name];
+      text[name] = typeof given === "string" ? given : copy[name];
     });
     return { messages: source["x-messages"] || {}, text: text };
+  }
+
+  function has(object, key) {
+    return Object.prototype.hasOwnProperty.call(object, key);
+  }
+
+  // The languages the server answers in: English, each one the schema carries, and the built-in copies.
+  function languagesOf(schema) {
+    var known = Object.keys(BUILT_IN);
+    Object.keys((schema && schema["x-translations"]) || {}).forEach(function (language) {
+      if (known.indexOf(language) < 0) known.push(language);
+    });
+    return known;
+  }
+
+  // The language the form asks to be answered in: its own, when the server has it; else none
+  // (the server then goes by the browser's Accept-Language).
+  function askedLanguage(form, known) {
+    var language = languageOf(form);
+    return known.indexOf(language) >= 0 ? language : "";
   }
 
   function chars(value) {
@@ -432,6 +476,8 @@
     if ("consent_to_text" in values) payload.consent_to_text = values.consent_to_text === true;
     payload.submission_id = state.id;
     payload.started_at = state.startedAt;
+    var language = askedLanguage(form, state.languages);
+    if (language) payload.language = language;
     Object.keys(state.tracking).forEach(function (name) { payload[name] = state.tracking[name]; });
     return payload;
   }
@@ -528,11 +574,16 @@
       busy: false,
     };
     state.words = wordsFor(form, null);
-    state.schema.then(function (schema) { state.words = wordsFor(form, schema); });
+    state.languages = languagesOf(null);
+    state.schema.then(function (schema) {
+      state.words = wordsFor(form, schema);
+      state.languages = languagesOf(schema);
+    });
     state.tracking.source_page = pageAddress(window.location.href);
     setHidden(form, "submission_id", state.id);
     setHidden(form, "started_at", String(state.startedAt));
     setHidden(form, "source_page", state.tracking.source_page);
+    if (askedLanguage(form, state.languages)) setHidden(form, "language", askedLanguage(form, state.languages));
     syncTextConsent(form);
     form.addEventListener("change", function (event) {
       if (event.target && event.target.name === "preferred_contact") syncTextConsent(form);

@@ -122,6 +122,7 @@ def guard_item(guard: Guard) -> dict[str, Any]:
             "lead_id": guard.lead_id,
             "fingerprint": guard.fingerprint,
             "response": guard.response,
+            "language": guard.language,
             "expires_at": guard.expires_at,
         }
     )
@@ -137,6 +138,8 @@ def guard_from(kind: GuardKind, item: dict[str, Any]) -> Guard:
         expires_at=int(data.get("expires_at", 0)),
         response=str(data.get("response", "")),
         fingerprint=data.get("fingerprint"),
+        # A guard written before answers had a language was written in English.
+        language=str(data.get("language") or "en"),
     )
 
 

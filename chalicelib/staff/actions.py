@@ -21,6 +21,7 @@ from chalicelib.ports import AuditAction, AuditRecord
 from chalicelib.staff import read
 from chalicelib.staff.cursor import BadCursor, Cursor, decode_cursor, encode_cursor
 from chalicelib.text import clean_block
+from chalicelib.words import DEFAULT_LANGUAGE, languages, supported
 
 if TYPE_CHECKING:
     from chalicelib.service import Deps
@@ -141,6 +142,7 @@ def list_leads(
     status: str | None = None,
     priority: str | None = None,
     assigned: str | None = None,
+    language: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
     statuses: Sequence[str] | None = None,
@@ -150,7 +152,8 @@ def list_leads(
     """One page of leads: `{"leads": [summary...], "next": token or None}`, newest first, urgent new first.
 
     Spam is listed only when asked for by status. `assigned="me"`: the
-    actor's leads. A cursor continues the list it came from (a filter given
+    actor's leads; `language`: the leads of visitors answered in it (a lead
+    stored before leads had a language is English). A cursor continues the list it came from (a filter given
     with it must be the one it was made for: BadCursor otherwise); ValueError
     for a filter that is not one. `statuses` (several at once), `urgent_first`
     and `full` (whole leads, not summaries) serve the CLI.
@@ -162,18 +165,26 @@ def list_leads(
     if assigned not in (None, "", ASSIGNED_TO_ME):
         raise ValueError("assigned must be 'me'")
     mine = assigned == ASSIGNED_TO_ME
+    wanted_language = supported(language) if language else None
+    if language and wanted_language is None:
+        raise ValueError(f"language must be one of {', '.join(languages())}")
     if cursor:
         start = decode_cursor(cursor)
         if (
             (asked is not None and asked != start.statuses)
             or (wanted_priority is not None and wanted_priority is not start.priority)
             or (mine and not start.mine)
+            or (wanted_language is not None and wanted_language != start.language)
         ):
             raise BadCursor("this cursor continues a list with other filters")
     else:
         chosen = asked or LISTED
         start = Cursor(
-            chosen, urgent_first=urgent_first and wanted_priority is None, priority=wanted_priority, mine=mine
+            chosen,
+            urgent_first=urgent_first and wanted_priority is None,
+            priority=wanted_priority,
+            mine=mine,
+            language=wanted_language,
         )
     page = read.list_page(deps.store, start, limit, keep=_filter(start, actor))
     rows = [read.public(lead) if full else summary(lead) for lead in page.leads]
@@ -191,12 +202,13 @@ def _statuses(status: str | None, statuses: Sequence[str] | None) -> tuple[Statu
 
 
 def _filter(cursor: Cursor, actor: Actor) -> Callable[[dict[str, Any]], bool] | None:
-    priority, mine = cursor.priority, cursor.mine
-    if priority is None and not mine:
+    priority, mine, language = cursor.priority, cursor.mine, cursor.language
+    if priority is None and not mine and language is None:
         return None
     return lambda lead: (
         (priority is None or lead.get("priority") == priority.value)
         and (not mine or lead.get("assigned_to") == actor.username)
+        and (language is None or (lead.get("language") or DEFAULT_LANGUAGE) == language)
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from chalicelib.ids import is_lead_id
 from chalicelib.leads import Priority, Status
+from chalicelib.words import supported
 
 URGENT = "urgent"  # the stream of urgent new leads, listed first when asked
 
@@ -25,7 +26,8 @@ class BadCursor(ValueError):
 class Cursor:
     """A list's statuses and filters and, per stream, the last lead shown (absent: not started).
 
-    `mine`: only leads assigned to the caller (whoever asks for the next page).
+    `mine`: only leads assigned to the caller (whoever asks for the next page);
+    `language`: only leads of visitors answered in it.
     """
 
     statuses: tuple[Status, ...]
@@ -33,6 +35,7 @@ class Cursor:
     urgent_first: bool = False
     priority: Priority | None = None
     mine: bool = False
+    language: str | None = None
 
     def streams(self) -> set[str]:
         """The position keys this list may carry."""
@@ -54,6 +57,8 @@ def encode_cursor(cursor: Cursor) -> str:
         data["pr"] = cursor.priority.value
     if cursor.mine:
         data["m"] = 1
+    if cursor.language is not None:
+        data["l"] = cursor.language
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -66,13 +71,16 @@ def decode_cursor(token: str) -> Cursor:
         urgent = data.get("u", 0) == 1
         priority = Priority(data["pr"]) if "pr" in data else None
         mine = data.get("m", 0) == 1
+        language = supported(data["l"]) if "l" in data else None
+        if "l" in data and language is None:
+            raise ValueError
         raw_positions = data["p"]
         if not statuses or len(set(statuses)) != len(statuses) or not isinstance(raw_positions, dict):
             raise ValueError
         positions: dict[str, Position] = {}
         for key, value in raw_positions.items():
             positions[key] = None if value is None else _position(value)
-        cursor = Cursor(statuses, positions, urgent, priority, mine)
+        cursor = Cursor(statuses, positions, urgent, priority, mine, language)
         if not set(positions) <= cursor.streams():
             raise ValueError
     except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -19,6 +19,8 @@ TREATMENTS = {
     "none": "None",
 }
 CHANNELS = {"phone": "Phone call", "text": "Text message", "email": "Email"}
+# The visitor's language, as staff read it (a lead from before languages is English).
+LANGUAGES = {"en": "English", "es": "Spanish"}
 NOTICE_STATES = {
     "pending": "pending (not sent yet)",
     "sending": "sending",

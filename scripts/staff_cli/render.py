@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.leads import ANSWER_FIELDS
-from chalicelib.staff.labels import CHANNELS, NOTICE_STATES, SERVICES, TREATMENTS, full_name, reach
+from chalicelib.staff.labels import CHANNELS, LANGUAGES, NOTICE_STATES, SERVICES, TREATMENTS, full_name, reach
 from chalicelib.staff.read import public
 from chalicelib.staff.stats import delivery_seconds
 from scripts.staff_cli.errors import SETUP, CliError
@@ -152,6 +152,7 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
                 ("Phone", lead.get("phone")),
                 ("Prefers", CHANNELS.get(lead.get("preferred_contact", ""), lead.get("preferred_contact"))),
                 ("Best time", "any time" if lead.get("best_time", "any") == "any" else lead.get("best_time")),
+                ("Language", LANGUAGES.get(lead.get("language") or "en", lead.get("language"))),
             ],
         ),
         _section(

@@ -61,6 +61,7 @@ FIELDS = [
     "utm_content",
     "website",
     "cf-turnstile-response",
+    "language",
 ]
 LEAD_KEYS = {
     "pk",
@@ -91,12 +92,13 @@ LEAD_KEYS = {
     "notice_queue",
     "notice_due_at",
     "expires_at",
+    "language",
 }
 CONSENT_KEYS = {"contact", "text", "notice_version", "at", "ip", "user_agent"}
 SOURCE_KEYS = {"source_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
 GUARD_KEYS = {
-    "IDEM": {"pk", "sk", "lead_id", "fingerprint", "response", "expires_at"},
-    "DUP": {"pk", "sk", "lead_id", "response", "expires_at"},
+    "IDEM": {"pk", "sk", "lead_id", "fingerprint", "response", "language", "expires_at"},
+    "DUP": {"pk", "sk", "lead_id", "response", "language", "expires_at"},
     "RATE": {"pk", "sk", "hits", "expires_at"},
 }
 # What the text clean-up removes from every field a visitor types.
@@ -144,7 +146,9 @@ leaf = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     odd_text,
     sized_text,
-    st.sampled_from(["on", "true", "1", "phone", "text", "email", "2026-03-02T14:59:00Z", "1772463540000", ""]),
+    st.sampled_from(
+        ["on", "true", "1", "phone", "text", "email", "2026-03-02T14:59:00Z", "1772463540000", "", "es", "EN", "es-MX"]
+    ),
 )
 json_value = st.recursive(
     leaf,
@@ -181,6 +185,11 @@ content_types = st.one_of(
 idempotency_keys = st.one_of(
     st.none(),
     st.sampled_from(["", " ", "\t", "k" * 128, "k" * 129, "k" * 4000, "\U0001f600" * 40, "a\x00b", "../../etc/passwd"]),
+    header_text,
+)
+accept_languages = st.one_of(
+    st.none(),
+    st.sampled_from(["es-MX", "es-MX,es;q=0.9,en;q=0.8", "*;q=0.1", "es;q=abc", "es;q=0", ",;,", "en" * 600]),
     header_text,
 )
 origins = st.one_of(
@@ -329,6 +338,7 @@ def check_stored(storage: Storage, honeypot: str | None) -> None:
             assert set(item) == GUARD_KEYS[item["sk"]]
             continue
         assert set(item) <= LEAD_KEYS, set(item) - LEAD_KEYS
+        assert item["language"] in ("en", "es")
         assert set(item["consent"]) <= CONSENT_KEYS
         assert set(item.get("source") or {}) <= SOURCE_KEYS
         for name in ("first_name", "last_name", "email", "message", "privacy_notice_version"):
@@ -406,10 +416,19 @@ def test_odd_bodies_and_headers_never_get_a_5xx(client, roomy, clock):
         key=idempotency_keys,
         origin=origins,
         agent=st.one_of(st.none(), header_text),
+        accept=accept_languages,
     )
-    def post_raw(body: bytes, content_type: str, key: str | None, origin: str | None, agent: str | None) -> None:
+    def post_raw(
+        body: bytes, content_type: str, key: str | None, origin: str | None, agent: str | None, accept: str | None
+    ) -> None:
         roomy.clear()
-        headers = {"Content-Type": content_type, "Origin": origin, "Idempotency-Key": key, "User-Agent": agent}
+        headers = {
+            "Content-Type": content_type,
+            "Origin": origin,
+            "Idempotency-Key": key,
+            "User-Agent": agent,
+            "Accept-Language": accept,
+        }
         answer = send(client, body, headers)
         statuses.add(answer.status_code)
         outcome = check(answer, content_type, roomy)

@@ -2,7 +2,8 @@
 
 Starts the local stack on free ports, drives Debian's Chromium through the
 demo page, and saves the form, an error state, the confirmation and the
-crisis answer (as first seen on a 320 px phone, and on a desktop).
+crisis answer (as first seen on a 320 px phone, and on a desktop); then the
+Spanish page (/es/): its form, and its crisis answer on a 320 px phone.
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ def capture(stack: LocalStack, browser: Any) -> list[Path]:
         _send(page, "Jo", "jo.screenshot@example.org", "I dont want to live anymore.")
         path = DOCS / "form-crisis-desktop.png"
         page.locator("#next-steps").screenshot(path=str(path))
+        shots.append(path)
+
+    with new_page(browser, **DESKTOP) as page:
+        page.goto(f"{stack.web_origin}/es/")
+        path = DOCS / "form-es.png"
+        page.locator("#next-steps").screenshot(path=str(path))
+        shots.append(path)
+
+    with new_page(browser, **PHONE) as page:
+        page.goto(f"{stack.web_origin}/es/")
+        _send(page, "Sofía", "sofia.screenshot@example.org", "Ya no aguanto más, quiero quitarme la vida.")
+        path = DOCS / "form-crisis-es.png"
+        page.screenshot(path=str(path))
         shots.append(path)
     return shots
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 BAR = "=" * 64
+FORM = "form.ns-form"
+ON_SCREEN = (
+    "s => { const r = document.querySelector(s).getBoundingClientRect();"
+    " return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }"
+)
+WIDTHS = [(320, 640), (375, 667), (1280, 800)]
 MIN_FILL_MS = 3500  # the server flags a form sent less than 3 s after it was shown
 
 
@@ -87,3 +94,38 @@ def new_page(browser: Any, **context_options: Any) -> Iterator[Any]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def screen(width: int, height: int) -> dict[str, Any]:
+    """Browser context options for a screen this wide (a phone's touch below 1000 px)."""
+    phone = width < 1000
+    return {"viewport": {"width": width, "height": height}, "is_mobile": phone, "has_touch": phone}
+
+
+def unique_email(tag: str) -> str:
+    """An address no other test uses, so the server's duplicate window never joins two tests."""
+    return f"{tag}.{uuid.uuid4().hex[:8]}@example.org"
+
+
+def fill(page: Any, **fields: Any) -> None:
+    """Fill the form the way a visitor would (clicks and typing, no scripting)."""
+    for name in ("first_name", "last_name", "phone", "email", "message"):
+        if name in fields:
+            page.fill(f'{FORM} [name="{name}"]', fields[name])
+    if "preferred_contact" in fields:
+        page.check(f'{FORM} input[name="preferred_contact"][value="{fields["preferred_contact"]}"]')
+    for name in ("best_time", "service"):
+        if name in fields:
+            page.select_option(f'{FORM} select[name="{name}"]', fields[name])
+    for value in fields.get("tried_treatments", []):
+        page.check(f'{FORM} input[name="tried_treatments"][value="{value}"]')
+    for name in ("consent_to_text", "consent_to_contact"):
+        if fields.get(name):
+            page.check(f'{FORM} input[name="{name}"]')
+
+
+def posts_to(page: Any, stack: LocalStack) -> list[Any]:
+    """Every POST the page makes to the API, collected as it happens."""
+    seen: list[Any] = []
+    page.on("request", lambda r: seen.append(r) if r.method == "POST" and r.url.startswith(stack.api) else None)
+    return seen

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.support import (
+    FORM,
+    ON_SCREEN,
+    WIDTHS,
+    fill,
     leads_for,
     new_page,
     notice_blocks,
+    posts_to,
+    screen,
+    unique_email,
     wait_for_notice,
     wait_like_a_person,
 )
@@ -26,38 +32,8 @@ from tests.e2e.stack import LocalStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-FORM = "form.ns-form"
 SCHEMA = json.loads((Path(__file__).parents[2] / "web" / "lead-schema.json").read_text(encoding="utf-8"))
 WORDS = SCHEMA["x-messages"]
-
-
-def unique_email(tag: str) -> str:
-    """An address no other test uses, so the server's duplicate window never joins two tests."""
-    return f"{tag}.{uuid.uuid4().hex[:8]}@example.org"
-
-
-def fill(page: Any, **fields: Any) -> None:
-    """Fill the form the way a visitor would (clicks and typing, no scripting)."""
-    for name in ("first_name", "last_name", "phone", "email", "message"):
-        if name in fields:
-            page.fill(f'{FORM} [name="{name}"]', fields[name])
-    if "preferred_contact" in fields:
-        page.check(f'{FORM} input[name="preferred_contact"][value="{fields["preferred_contact"]}"]')
-    for name in ("best_time", "service"):
-        if name in fields:
-            page.select_option(f'{FORM} select[name="{name}"]', fields[name])
-    for value in fields.get("tried_treatments", []):
-        page.check(f'{FORM} input[name="tried_treatments"][value="{value}"]')
-    for name in ("consent_to_text", "consent_to_contact"):
-        if fields.get(name):
-            page.check(f'{FORM} input[name="{name}"]')
-
-
-def posts_to(page: Any, stack: LocalStack) -> list[Any]:
-    """Every POST the page makes to the API, collected as it happens."""
-    seen: list[Any] = []
-    page.on("request", lambda r: seen.append(r) if r.method == "POST" and r.url.startswith(stack.api) else None)
-    return seen
 
 
 def test_a_visitor_sends_the_form_and_staff_get_a_notice_without_health_details(
@@ -492,16 +468,6 @@ def test_the_form_is_labelled_readable_and_fits_a_320px_screen(browser: Any, sta
 
 
 CRISIS_MESSAGE = "I want to kill myself"
-ON_SCREEN = (
-    "s => { const r = document.querySelector(s).getBoundingClientRect();"
-    " return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }"
-)
-WIDTHS = [(320, 640), (375, 667), (1280, 800)]
-
-
-def screen(width: int, height: int) -> dict[str, Any]:
-    phone = width < 1000
-    return {"viewport": {"width": width, "height": height}, "is_mobile": phone, "has_touch": phone}
 
 
 @pytest.mark.parametrize(("width", "height"), WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])

@@ -86,6 +86,7 @@ def test_show_labels_the_whole_lead_including_consent_and_notice(cli: Cli, clien
         ("Phone", "+12025550143"),
         ("Prefers", "Phone call"),
         ("Best time", "evening"),
+        ("Language", "English"),
         ("Service", "Ketamine-assisted psychotherapy (KAP)"),
         ("Tried", "Therapy, SSRI/SNRI"),
         ("To contact", "yes"),
@@ -104,6 +105,12 @@ def test_show_labels_the_whole_lead_including_consent_and_notice(cli: Cli, clien
     assert as_json["consent"] == item["consent"]
     assert as_json["notice_state"] == "sent" and as_json["notice_message_id"] == item["notice_message_id"]
     assert "pk" not in as_json and "fingerprint" not in as_json
+
+
+def test_show_says_a_spanish_speakers_language(cli: Cli, client: Any, aws: Stack) -> None:
+    lead_id = submit(client, language="es")
+    out = cli("show", lead_id).out
+    assert any(line.strip().startswith("Language") and "Spanish" in line for line in out.splitlines()), out
 
 
 # -- status -----------------------------------------------------------------

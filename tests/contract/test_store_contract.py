@@ -41,8 +41,8 @@ def lead(lead_id: str, created_at: str = "2026-12-01T10:00:00.000Z", **extra: An
     }
 
 
-def guard(kind: GuardKind, key: str, lead_id: str, expires_at: int = NOW + 600) -> Guard:
-    return Guard(kind, key, lead_id, expires_at, response=f"answer of {lead_id}", fingerprint="fp")
+def guard(kind: GuardKind, key: str, lead_id: str, expires_at: int = NOW + 600, language: str = "en") -> Guard:
+    return Guard(kind, key, lead_id, expires_at, response=f"answer of {lead_id}", fingerprint="fp", language=language)
 
 
 def test_create_refuses_an_existing_lead(store: Any) -> None:
@@ -60,6 +60,15 @@ def test_a_guard_conflict_names_the_first_answer(store: Any) -> None:
     assert held.value.first.response == "answer of A"
     with pytest.raises(LeadNotFound):
         store.get_lead("B")
+
+
+def test_a_guard_keeps_the_language_of_its_answer(store: Any) -> None:
+    store.create_lead(lead("A"), [guard(GuardKind.DUPLICATE, "d", "A", language="es")], now_epoch=NOW)
+    with pytest.raises(GuardHeld) as held:
+        store.create_lead(lead("B"), [guard(GuardKind.DUPLICATE, "d", "B")], now_epoch=NOW)
+    assert held.value.first is not None and held.value.first.language == "es"
+    found = store.find_guard(GuardKind.DUPLICATE, "d")
+    assert found is not None and found.language == "es" and found.response == "answer of A"
 
 
 def test_an_expired_guard_is_taken_over(store: Any) -> None:

@@ -208,6 +208,15 @@ def test_the_list_shows_urgent_new_leads_first_then_pages_with_a_cursor(staff: S
     assert [lead["lead_id"] for lead in staff.get("/staff/leads?priority=urgent").body["leads"]] == [urgent]
 
 
+def test_the_list_filters_by_the_visitors_language(staff: Staff, deps: Any, clock: Clock) -> None:
+    english, spanish = submit(deps, clock, 1), submit(deps, clock, 2, language="es")
+    listed = staff.get("/staff/leads?language=es").body["leads"]
+    assert [(lead["lead_id"], lead["language"]) for lead in listed] == [(spanish, "es")]
+    assert [lead["lead_id"] for lead in staff.get("/staff/leads?language=en").body["leads"]] == [english]
+    refused = staff.get("/staff/leads?language=fr")
+    assert refused.status == 400 and refused.body["title"] == "Bad language"
+
+
 def test_the_list_of_my_leads_holds_what_i_claimed(staff: Staff, deps: Any, clock: Clock) -> None:
     mine, _theirs = submit(deps, clock, 1), submit(deps, clock, 2)
     assert staff.post(f"/staff/leads/{mine}/claim").status == 200

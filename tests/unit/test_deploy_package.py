@@ -86,18 +86,3 @@ def test_packages_no_handler_can_import_leave_the_zip_and_chalices_cached_copy_a
     assert (cache / "aaa-python3.11.zip").read_bytes() == package.read_bytes()
     with zipfile.ZipFile(cache / "bbb-python3.11.zip") as archive:
         assert archive.namelist() == ["app.py", "dns/x.py"]
-
-
-def test_the_public_zip_leaves_out_the_staff_inbox_page_which_only_the_staff_api_serves(tmp_path: Path) -> None:
-    kept = ["app.py", "chalicelib/notices.py", "chalicelib/__pycache__/notices.cpython-311.pyc"]
-    inbox = [
-        "chalicelib/data/inbox/index.html",
-        "chalicelib/data/inbox/inbox.js",
-        "chalicelib/inbox_page.py",
-        "chalicelib/__pycache__/inbox_page.cpython-311.pyc",
-    ]
-    package = _zip(tmp_path / "deployment.zip", kept + inbox)
-    (tmp_path / ".chalice" / "deployments").mkdir(parents=True)
-    deploy.prune_package(tmp_path, package)
-    with zipfile.ZipFile(package) as archive:
-        assert archive.namelist() == kept

@@ -151,3 +151,17 @@ def test_the_spam_digest_has_room_for_counts_only() -> None:
     digest = SpamDigest(held=1, waiting=3)
     assert "1 submission was held as spam in the last day; 3 in all are waiting" in digest.sms_text()
     assert "./leads --stage dev list --spam" in digest.email_text()  # no inbox on this stage: the staff tool
+
+
+def test_a_spanish_speakers_notice_stays_english_and_says_prefers_spanish() -> None:
+    notice = Notice.for_lead(dict(LEAD, language="es"), "new_lead", "minimal")
+    for said in (notice.sms_text(), notice.email_text()):
+        assert "Prefers contact by phone, in the morning. Prefers Spanish." in said
+    assert notice.subject() == "New Next Steps lead"
+    for private in [*HEALTH, "Marisol", "marisol.q@example.org", "+12025550143"]:
+        assert private not in all_texts(notice) + json.dumps(notice.message_attributes())
+
+
+def test_an_english_speakers_notice_names_no_language() -> None:
+    notice = Notice.for_lead(LEAD, "new_lead", "minimal")
+    assert "Prefers Spanish" not in all_texts(notice) and "Spanish" not in all_texts(notice)

@@ -106,6 +106,26 @@ def test_list_shows_summaries_newest_first_urgent_new_first_and_spam_apart(deps:
     assert [s["lead_id"] for s in actions.list_leads(deps, ALICE, status="contacted")["leads"]] == [worked]
 
 
+def test_list_filters_by_language_and_a_cursor_keeps_the_filter(deps: Deps) -> None:
+    # GIVEN leads from the English form, the Spanish form, and one stored before leads had a language
+    english = make_lead(deps)
+    spanish = [make_lead(deps, language="es") for _ in range(3)]
+    older = make_lead(deps)
+    store_of(deps).leads[older].pop("language")
+
+    # THEN a Spanish-speaking coordinator can list only the Spanish speakers', page by page
+    first = actions.list_leads(deps, ALICE, language="es", limit=2)
+    assert [s["language"] for s in first["leads"]] == ["es", "es"]
+    rest = actions.list_leads(deps, ALICE, limit=2, cursor=first["next"])
+    assert [s["lead_id"] for s in first["leads"] + rest["leads"]] == list(reversed(spanish))
+    # AND a lead with no language is English
+    assert [s["lead_id"] for s in actions.list_leads(deps, ALICE, language="en")["leads"]] == [older, english]
+    with pytest.raises(ValueError, match="language"):
+        actions.list_leads(deps, ALICE, language="fr")
+    with pytest.raises(BadCursor):
+        actions.list_leads(deps, ALICE, language="en", cursor=first["next"])
+
+
 def test_list_filters_by_priority_and_mine_and_pages_through_every_lead_once(deps: Deps) -> None:
     made = [make_lead(deps) for _ in range(5)]
     urgent = make_lead(deps, message="Some days I want to kill myself.")

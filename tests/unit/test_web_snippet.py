@@ -7,10 +7,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from scripts import export_schema
 
 WEB = Path(__file__).parents[2] / "web"
 LOCAL_API = "http://127.0.0.1:8000/leads"
+# The demo pages: the same snippet in English and in Spanish.
+PAGES = ["index.html", "es/index.html"]
+on_every_page = pytest.mark.parametrize("page", PAGES)
 
 
 class _Form(HTMLParser):
@@ -41,9 +46,9 @@ class _Form(HTMLParser):
             self._select = ""
 
 
-def snippet() -> _Form:
+def snippet(page: str = "index.html") -> _Form:
     parser = _Form()
-    parser.feed((WEB / "index.html").read_text(encoding="utf-8"))
+    parser.feed((WEB / page).read_text(encoding="utf-8"))
     return parser
 
 
@@ -56,8 +61,9 @@ def test_the_committed_schema_matches_the_servers_model() -> None:
     assert (WEB / "lead-schema.json").read_text(encoding="utf-8") == export_schema.render()
 
 
-def test_every_form_field_is_one_the_server_knows_with_the_same_limit() -> None:
-    form, properties = snippet(), schema()["properties"]
+@on_every_page
+def test_every_form_field_is_one_the_server_knows_with_the_same_limit(page: str) -> None:
+    form, properties = snippet(page), schema()["properties"]
     for name, controls in form.controls.items():
         assert name in properties, f"the server ignores {name!r}"
         if name == "website":
@@ -69,31 +75,34 @@ def test_every_form_field_is_one_the_server_knows_with_the_same_limit() -> None:
             assert control.get("maxlength") == str(limit), name
 
 
-def test_every_choice_on_the_form_is_one_the_server_accepts_and_none_is_missing() -> None:
-    form, properties = snippet(), schema()["properties"]
+@on_every_page
+def test_every_choice_on_the_form_is_one_the_server_accepts_and_none_is_missing(page: str) -> None:
+    form, properties = snippet(page), schema()["properties"]
     for name in ("preferred_contact", "best_time", "service", "tried_treatments"):
         spec = properties[name]
         allowed = spec.get("enum") or spec["items"]["enum"]
         assert sorted(form.options[name]) == sorted(allowed), name
 
 
-def test_every_field_the_server_requires_is_on_the_form() -> None:
-    form = snippet()
+@on_every_page
+def test_every_field_the_server_requires_is_on_the_form(page: str) -> None:
+    form = snippet(page)
     for name in schema()["required"]:
         assert name in form.controls, name
 
 
-def test_the_form_posts_to_the_api_named_in_its_data_attribute() -> None:
-    form = snippet().form
+@on_every_page
+def test_the_form_posts_to_the_api_named_in_its_data_attribute(page: str) -> None:
+    form = snippet(page).form
     assert form["method"] == "post"
     assert form["action"] == form["data-next-steps-api"] == LOCAL_API
 
 
-def test_the_honeypot_is_out_of_reach_for_people() -> None:
-    [trap] = snippet().controls["website"]
+@on_every_page
+def test_the_honeypot_is_out_of_reach_for_people(page: str) -> None:
+    [trap] = snippet(page).controls["website"]
     assert trap["tabindex"] == "-1" and trap["autocomplete"] == "off" and trap.get("type") == "text"
-    page = (WEB / "index.html").read_text(encoding="utf-8")
-    assert '<div class="ns-hp" aria-hidden="true">' in page
+    assert '<div class="ns-hp" aria-hidden="true">' in (WEB / page).read_text(encoding="utf-8")
     css = (WEB / "next-steps.css").read_text(encoding="utf-8")
     rule = css[css.index(".ns-hp {") : css.index("}", css.index(".ns-hp {"))]
     assert "position: absolute" in rule and "display" not in rule and "visibility" not in rule
@@ -103,3 +112,32 @@ def test_too_long_text_is_counted_in_characters() -> None:
     words = schema()["x-messages"]
     assert words["message"]["too_long"] == "Please keep this to at most 2000 characters."
     assert words["last_name"]["too_long"] == "Please keep this to at most 100 characters."
+
+
+@pytest.mark.parametrize(("page", "language"), [("index.html", "en"), ("es/index.html", "es")])
+def test_each_page_is_marked_with_its_language_and_its_form_asks_for_it(page: str, language: str) -> None:
+    source = (WEB / page).read_text(encoding="utf-8")
+    assert source.startswith(f'<!doctype html>\n<html lang="{language}">')
+    # Without JavaScript the hidden field asks for the page's language; with it, the snippet keeps it in step.
+    assert snippet(page).controls["language"] == [
+        {"tag": "input", "type": "hidden", "name": "language", "value": language}
+    ]
+
+
+def test_the_pages_link_to_each_other_in_the_other_language() -> None:
+    english = (WEB / "index.html").read_text(encoding="utf-8")
+    spanish = (WEB / "es" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="es/" hreflang="es" lang="es">Español</a>' in english
+    assert '<a href="../" hreflang="en" lang="en">English</a>' in spanish
+    assert '<script src="../next-steps.js" defer></script>' in spanish
+    assert '<link rel="stylesheet" href="../next-steps.css">' in spanish
+
+
+def test_the_spanish_page_offers_the_spanish_lifeline_before_anything_is_sent() -> None:
+    spanish = (WEB / "es" / "index.html").read_text(encoding="utf-8")
+    note = spanish[spanish.index('<p class="ns-note">') : spanish.index("</p>", spanish.index('<p class="ns-note">'))]
+    assert '<a href="tel:988">988</a> y marque 2' in note
+    assert '<a href="sms:988?&amp;body=AYUDA">envíe AYUDA por mensaje de texto al 988</a>' in note
+    assert '<a href="tel:911">911</a>' in note
+    thanks = (WEB / "es" / "gracias.html").read_text(encoding="utf-8")
+    assert thanks.startswith('<!doctype html>\n<html lang="es">') and "marque 2" in thanks

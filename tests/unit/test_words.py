@@ -116,6 +116,45 @@ def test_every_catalogue_has_exactly_the_english_codes_and_placeholders(path: Pa
         assert words.placeholders(path.stem, code) <= words.placeholders("en", code), (path.name, code)
 
 
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.name)
+def test_every_catalogues_crisis_links_can_be_tapped_to_call_or_text(path: Path) -> None:
+    from chalicelib.screening import crisis_resources
+
+    lines = crisis_resources(path.stem)
+    assert len(lines) == 3
+    for line in lines:
+        assert "call" in line or "text" in line
+        assert re.fullmatch(r"tel:\d{3,}", line.get("call", "tel:911")), line
+        assert re.fullmatch(r"sms:\d{3,}(\?&body=[A-Z]+)?", line.get("text", "sms:988")), line
+    assert {line.get("call") for line in lines} >= {"tel:988", "tel:911"}
+
+
+def test_the_spanish_crisis_lines_name_the_spanish_option_of_the_lifeline() -> None:
+    from chalicelib.screening import crisis_resources
+
+    lifeline, text_line, emergency = crisis_resources("es")
+    assert "Llame al 988 y marque 2" in lifeline["how"]
+    assert "envíe AYUDA por mensaje de texto al 988" in lifeline["how"]
+    assert lifeline["text"] == "sms:988?&body=AYUDA"
+    assert text_line["text"] == "sms:741741?&body=HOLA" and "HOLA" in text_line["how"]
+    assert emergency["call"] == "tel:911" and "911" in emergency["how"]
+
+
+# Texts that are the same in both languages: a format, a prefix, a name, or a link.
+_SAME_IN_SPANISH = re.compile(
+    r"^(?:hours\.list\.separator|page\.invalid\.item|crisis\.item|web\.error_prefix|.*\.(?:call|text))$"
+)
+
+
+def test_the_spanish_catalogue_is_translated_not_copied() -> None:
+    spanish = catalogue("es")
+    copied = [c for c in ENGLISH if spanish[c] == ENGLISH[c] and not _SAME_IN_SPANISH.match(c)]
+    assert copied == []
+    # The usted register: never the informal "tú" forms a clinic would not write to a patient.
+    informal = re.compile(r"\b(tú|tu|te|ti|contigo|puedes|quieres|escribe|elige|revisa|llama|envía|marca)\b", re.I)
+    assert [(c, t) for c, t in spanish.items() if informal.search(t)] == []
+
+
 def test_the_languages_are_the_catalogue_files_default_first() -> None:
     assert words.languages()[0] == "en"
     assert set(words.languages()) == {p.stem for p in CATALOGUES}
@@ -281,6 +320,7 @@ _PROBES: dict[tuple[str, str], dict[str, Any]] = {
     ("phone", "for_channel"): {"phone": _DROP, "preferred_contact": "text", "consent_to_text": True},
     ("email", "for_channel"): {"email": _DROP, "preferred_contact": "email"},
     ("consent_to_text", "required"): {"preferred_contact": "text"},
+    ("language", "invalid"): {"language": "fr"},
 }
 
 
@@ -308,18 +348,23 @@ def test_each_message_the_form_shows_is_what_the_server_answers_for_that_mistake
         assert exported[field][kind] == _server_says(field, changes), (field, kind)
 
 
-def _snippet_english() -> dict[str, str]:
+def _snippet_copy(name: str) -> dict[str, str]:
     source = (ROOT / "web" / "next-steps.js").read_text(encoding="utf-8")
-    block = source[source.index("var ENGLISH = {") : source.index("};", source.index("var ENGLISH = {"))]
+    start = source.index(f"var {name} = {{")
+    block = source[start : source.index("};", start)]
     return {m[1]: json.loads(m[2]) for m in re.finditer(r'^ {4}(\w+): ("(?:[^"\\]|\\.)*"),$', block, re.M)}
 
 
-def test_the_snippets_own_words_are_the_catalogues_and_it_keeps_an_english_copy_in_step() -> None:
+def test_the_snippets_own_words_are_the_catalogues_and_it_keeps_a_copy_of_each_in_step() -> None:
     from scripts import export_schema
 
     schema = json.loads((ROOT / "web" / "lead-schema.json").read_text(encoding="utf-8"))
-    assert _snippet_english() == schema["x-text"] == export_schema.web_text("en")
-    used = set(re.findall(r"\btext\.(\w+)\b", (ROOT / "web" / "next-steps.js").read_text(encoding="utf-8")))
+    assert _snippet_copy("ENGLISH") == schema["x-text"] == export_schema.web_text("en")
+    assert _snippet_copy("SPANISH") == schema["x-translations"]["es"]["x-text"] == export_schema.web_text("es")
+    source = (ROOT / "web" / "next-steps.js").read_text(encoding="utf-8")
+    assert "var BUILT_IN = { en: ENGLISH, es: SPANISH };" in source
+    assert set(words.languages()) == {"en", "es"}, "a new catalogue: add its copy to the snippet's BUILT_IN"
+    used = set(re.findall(r"\btext\.(\w+)\b", source))
     assert used == set(export_schema.WEB_TEXT), "the snippet reads exactly the words the export gives it"
 
 
