@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from chalicelib.service import Deps
 
 NOTICE_LEASE = timedelta(seconds=60)
+# The spam digest counts what was held in this window, and its day's marker is kept this long.
+SPAM_DIGEST_WINDOW = timedelta(days=1)
+SPAM_DIGEST_KEPT = timedelta(days=3)
 # What deliver_notice returns when the notice was not ours to send (spam, sent, or another sender's lease).
 SKIPPED = "skipped"
 # Leads whose failed or dead notice redrive sends again (closed, declined and spam need none).
@@ -113,8 +116,42 @@ def sweep(deps: Deps) -> dict[str, int]:
     tally.update({f"escalations_{k}" if k in ("failed", "skipped") else k: v for k, v in nudged.items()})
     # Each escalation and reminder already counted itself in its metric;
     # counting the tally here too would double them.
+    tally["spam_digest"] = int(send_spam_digest(deps))
     log_event("sweep", **tally)
     return tally
+
+
+def send_spam_digest(deps: Deps) -> bool:
+    """Once a clinic day, within clinic hours: tell staff how many submissions were held as spam.
+
+    Spam is never notified one by one; without this a real person flagged by
+    mistake would wait unseen until the lead expired. The notice carries two
+    counts and nothing of what was sent. Only a day on which some spam arrived
+    (in the last 24 hours) gets one, and the day's marker is taken with a
+    conditional write, so overlapping sweeps send it once.
+    """
+    from zoneinfo import ZoneInfo
+
+    now = deps.clock()
+    hours = deps.settings.office_hours
+    if not hours.is_open(now):
+        return False
+    held = deps.store.count_leads(Status.SPAM, iso(now - SPAM_DIGEST_WINDOW))
+    if held == 0:
+        return False
+    day = now.astimezone(ZoneInfo(hours.timezone)).date().isoformat()
+    if not deps.store.claim_spam_digest(day, now=iso(now), expires_at=int((now + SPAM_DIGEST_KEPT).timestamp())):
+        return False
+    from chalicelib.notices import PublishFailed, SpamDigest
+
+    try:
+        deps.publisher.publish(SpamDigest(held=held, waiting=deps.store.count_leads(Status.SPAM, None)))
+    except PublishFailed as exc:
+        deps.store.release_spam_digest(day)
+        log_event("spam_digest_failed", level=logging.WARNING, code=exc.code)
+        return False
+    log_event("spam_digest_sent", count=held)
+    return True
 
 
 def redrive(deps: Deps) -> dict[str, int]:

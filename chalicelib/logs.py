@@ -39,6 +39,7 @@ SAFE_FIELDS = frozenset(
         "escalations_skipped",
         "stopped",
         "round",
+        "spam_digest",
         "retry_after",
         "route",
     }

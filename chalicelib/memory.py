@@ -38,6 +38,7 @@ class MemoryLeadStore:
         # (event name, keys) per change, as the table's stream would carry it.
         self.changes: list[tuple[str, dict[str, Any] | None]] = []
         self._guards_of: dict[str, list[Guard]] = {}
+        self.spam_digests: dict[str, str] = {}
         self.notes: dict[str, list[dict[str, Any]]] = {}
         # Append-only: no verb edits or deletes a record.
         self.audit: list[AuditRecord] = []
@@ -337,6 +338,23 @@ class MemoryLeadStore:
             if (lower is None or lead["created_at"] >= lower) and (upper is None or lead["created_at"] <= upper)
         ]
         return iter(sorted(found, key=_position))
+
+    def count_leads(self, status: Status, since: str | None) -> int:
+        """How many leads of this status were created at or after `since`."""
+        return sum(1 for _ in self.leads_created_between(status, since, None))
+
+    def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
+        """Take the one spam digest of a day."""
+        with self._lock:
+            if day in self.spam_digests:
+                return False
+            self.spam_digests[day] = now
+            return True
+
+    def release_spam_digest(self, day: str) -> None:
+        """Give a day's spam digest back."""
+        with self._lock:
+            self.spam_digests.pop(day, None)
 
     def _with(self, status: Status) -> list[dict[str, Any]]:
         with self._lock:

@@ -312,3 +312,15 @@ class LeadStorePort(Protocol):
     def leads_created_between(self, status: Status, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
         """Every lead of this status created within [lower, upper] (ISO strings, inclusive), oldest first."""
         ...
+
+    def count_leads(self, status: Status, since: str | None) -> int:
+        """How many leads of this status were created at or after `since` (all of them when None)."""
+        ...
+
+    def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
+        """Take the one spam digest of a day (the clinic's date); False if it was taken already."""
+        ...
+
+    def release_spam_digest(self, day: str) -> None:
+        """Give a day's spam digest back (it could not be sent), so a later sweep sends it."""
+        ...

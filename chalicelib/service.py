@@ -42,7 +42,7 @@ from chalicelib.words import DEFAULT_LANGUAGE, text
 if TYPE_CHECKING:
     # The notice model is only needed when a notice is sent; the API function
     # never sends one, so it does not build these pydantic models at import.
-    from chalicelib.notices import Notice
+    from chalicelib.notices import Notice, SpamDigest
 
 __all__ = [
     "Accepted",
@@ -67,7 +67,7 @@ WORK_STATUSES = (Status.CONTACTED, Status.SCHEDULED, Status.CLOSED, Status.DECLI
 class Publisher(Protocol):
     """Sends a notice to staff; returns the message id or raises PublishFailed."""
 
-    def publish(self, notice: Notice) -> str: ...
+    def publish(self, notice: Notice | SpamDigest) -> str: ...
 
 
 @dataclass

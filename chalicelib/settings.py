@@ -49,6 +49,7 @@ class Settings:
     urgent_ack_minutes: int = 10
     ack_minutes: int = 30
     form_url: str = ""
+    staff_inbox_url: str = ""
     # THANK_YOU_URL_<LANGUAGE> and FORM_URL_<LANGUAGE> (such as THANK_YOU_URL_ES): (language, url) pairs.
     thank_you_urls: tuple[tuple[str, str], ...] = ()
     form_urls: tuple[tuple[str, str], ...] = ()
@@ -110,6 +111,9 @@ class Settings:
         form_url = e.get("FORM_URL", "").strip()
         if form_url and not form_url.startswith(("https://", "http://")):
             raise ValueError("FORM_URL must be the form page's full address, starting with https://")
+        inbox_url = e.get("STAFF_INBOX_URL", "").strip().split("#", 1)[0]
+        if inbox_url and not inbox_url.startswith(("https://", "http://")):
+            raise ValueError("STAFF_INBOX_URL must be the staff inbox's full address, starting with https://")
         form_urls = _by_language(e, "FORM_URL")
         for name, url in form_urls:
             if not url.startswith(("https://", "http://")):
@@ -141,6 +145,7 @@ class Settings:
             urgent_ack_minutes=urgent_ack,
             ack_minutes=ack,
             form_url=form_url,
+            staff_inbox_url=inbox_url,
             thank_you_urls=_by_language(e, "THANK_YOU_URL"),
             form_urls=form_urls,
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.dynamo import acks
 from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, ConditionFailed, call, first_refusal, pause
+from chalicelib.dynamo.digests import DigestMarks
 from chalicelib.dynamo.items import (
     LEAD_PREFIX,
     NOTICE_QUEUE,
@@ -56,11 +57,12 @@ _LEASE_LAPSED = "notice_state IN (:pending, :failed) OR (notice_state = :sending
 _OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
-class LeadStore(StaffVerbs):
+class LeadStore(StaffVerbs, DigestMarks):
     """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters, notes, audit records.
 
     The staff verbs (get, status, restore, acknowledge, claim, notes, erase,
-    the audit trail) are in chalicelib/dynamo/work.py.
+    the audit trail) are in chalicelib/dynamo/work.py; the daily digest's
+    marker and lead counts in chalicelib/dynamo/digests.py.
     """
 
     # -- request path -----------------------------------------------------

@@ -381,3 +381,27 @@ def test_erase_takes_the_notes_and_keeps_the_audit_records(store: Any) -> None:
     with pytest.raises(LeadNotFound):
         store.erase("A", audit=record(AuditAction.ERASE))
     assert actions_of(store) == ["note", "erase"]
+
+
+def test_the_spam_digest_of_a_day_is_taken_once(store: Any) -> None:
+    # GIVEN two sweeps on the same day WHEN both try to take the day's spam digest THEN one gets it
+    assert store.claim_spam_digest("2026-12-01", now="2026-12-01T13:00:00.000Z", expires_at=NOW + 86_400) is True
+    assert store.claim_spam_digest("2026-12-01", now="2026-12-01T13:01:00.000Z", expires_at=NOW + 86_400) is False
+    # AND the next day has a digest of its own
+    assert store.claim_spam_digest("2026-12-02", now="2026-12-02T13:00:00.000Z", expires_at=NOW + 86_400) is True
+
+
+def test_a_spam_digest_given_back_is_taken_by_the_next_sweep(store: Any) -> None:
+    store.claim_spam_digest("2026-12-01", now="2026-12-01T13:00:00.000Z", expires_at=NOW + 86_400)
+    store.release_spam_digest("2026-12-01")
+    assert store.claim_spam_digest("2026-12-01", now="2026-12-01T13:01:00.000Z", expires_at=NOW + 86_400) is True
+
+
+def test_leads_of_a_status_are_counted_from_a_time(store: Any) -> None:
+    for i, at in enumerate(["2026-12-01T09:00:00.000Z", "2026-12-01T12:00:00.000Z", "2026-12-02T08:00:00.000Z"]):
+        store.create_lead(lead(f"S{i}", at, status=Status.SPAM.value), [], now_epoch=NOW)
+    store.create_lead(lead("N", "2026-12-02T08:00:00.000Z"), [], now_epoch=NOW)
+    assert store.count_leads(Status.SPAM, "2026-12-01T12:00:00.000Z") == 2
+    assert store.count_leads(Status.SPAM, None) == 3
+    assert store.count_leads(Status.SPAM, "2026-12-03T00:00:00.000Z") == 0
+    assert store.count_leads(Status.NEW, None) == 1

@@ -589,3 +589,40 @@ def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_an_escalat
     # claim + failed, claim + dead (and the sweeper's escalation and reminder: claim + give back each)
     assert len(updates) == (8 if handler == "sweeper" else 4)
     assert [r for r in updates if not _allows(policy, *r)] == []
+
+
+def test_the_sweeper_may_take_and_give_back_the_days_spam_digest_and_nothing_else_with_it(
+    configured: Path, aws: Stack
+) -> None:
+    from chalicelib.leads import Status
+
+    policy = _policy(configured, "sweeper")
+    claim, release, count = _recorded(
+        [
+            lambda s: s.claim_spam_digest("2026-12-01", now="2026-12-01T13:00:00.000Z", expires_at=1_800_000_000),
+            lambda s: s.release_spam_digest("2026-12-01"),
+            lambda s: s.count_leads(Status.SPAM, "2026-11-30T13:00:00.000Z"),
+        ],
+        aws.table,
+    )
+    for allowed in (claim, release, count):
+        assert _allows(policy, *allowed), allowed
+    # The marker's rights reach no lead, and write no other attribute.
+    on_a_lead, other_attribute = _recorded(
+        [
+            lambda s: s._db.update_item(
+                TableName=aws.table,
+                Key={"pk": {"S": "LEAD#01JV6Q7T8KX2M4N5P6R7S8T9VW"}, "sk": {"S": "LEAD"}},
+                UpdateExpression="SET sent_at = :s",
+                ExpressionAttributeValues={":s": {"S": "x"}},
+            ),
+            lambda s: s._db.update_item(
+                TableName=aws.table,
+                Key={"pk": {"S": "DIGEST#spam"}, "sk": {"S": "2026-12-01"}},
+                UpdateExpression="SET message = :s",
+                ExpressionAttributeValues={":s": {"S": "x"}},
+            ),
+        ],
+        aws.table,
+    )
+    assert not _allows(policy, *on_a_lead) and not _allows(policy, *other_attribute)
