@@ -29,8 +29,8 @@ setup: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install-chromium.sh
 
-# axe-core, pinned in package-lock.json: the browser tests load it into the demo pages
-# to check them against WCAG 2.1 AA. Nothing from node_modules is deployed.
+# axe-core for the browser tests' accessibility checks, and uqr, the package the inbox's QR encoder
+# (chalicelib/data/inbox/qr.js) is a copy of; package-lock.json pins both, and nothing from node_modules ships.
 AXE_STAMP := node_modules/.installed
 $(AXE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -83,11 +83,11 @@ bench: setup
 
 # Point a stage at its deployed infra/ stack (docs/deploy.md): writes the stage's
 # settings into .chalice/config.json and one IAM policy per function .chalice/policy-$(STAGE)-<function>.json.
-# make configure STAGE=prod [STACK=next-steps-prod] [ORIGINS=https://www.clinic.example]
+# make configure STAGE=prod [STACK=next-steps-prod] [ORIGINS=https://www.clinic.example] [INBOX_URL=https://.../staff/]
 STAGE ?= dev
 STACK ?= next-steps-$(STAGE)
 configure: setup
-	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)')
+	$(PY) -m scripts.configure_stage --stage $(STAGE) --stack $(STACK) $(if $(ORIGINS),--allowed-origins '$(ORIGINS)') $(if $(INBOX_URL),--inbox-url '$(INBOX_URL)')
 
 # The zip `make deploy` ships, with bytecode for Lambda's Python 3.11 (docs/deploy.md, "Deploy the app"):
 # build/package/deployment.zip and sam.json. make package [STAGE=dev]

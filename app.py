@@ -65,9 +65,10 @@ def notify_staff(event: Any) -> dict[str, int]:
     return service.notify_new_leads(store.inserted_lead_ids((r.event_name, r.keys) for r in event), runtime.deps())
 
 
-@app.schedule(Rate(5, unit=Rate.MINUTES))
+# Every minute: an urgent lead nobody has opened is escalated within a minute of its due time.
+@app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweeper(event: Any) -> dict[str, int]:
-    """Retry owed notices with backoff and send follow-up reminders."""
+    """Retry owed notices with backoff; escalate urgent leads and remind of normal ones nobody acknowledged."""
     return service.sweep(runtime.deps())
 
 

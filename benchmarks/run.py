@@ -12,6 +12,8 @@
 4. The deployment zip `make deploy` ships (`make package`: Chalice's zip with
    bytecode for Python 3.11), zipped and unzipped, per dependency; and the
    cold start from it, unzipped into a read-only directory as on Lambda.
+5. The sweeper's CPU and DynamoDB reads per run with 10, 1,000 and 10,000
+   leads in the table (benchmarks/sweeper.py, against moto server).
 
 Writes the figures to benchmarks/results/latest.json (or --output).
 """
@@ -71,6 +73,8 @@ TARGET_COLD_RATIO = 1.5
 TARGET_DEPLOYED_COLD_RATIO = 1.3
 TARGET_WARM_MS = 1.0
 TARGET_ZIP_BYTES = 5 * 1000 * 1000
+# The sweeper's CPU per run with the largest table, against the smallest (the same work: it must not grow).
+TARGET_SWEEPER_RATIO = 1.25
 
 
 class BenchmarkError(Exception):
@@ -487,7 +491,53 @@ def measure_deployed_cold(
 
 
 # ---------------------------------------------------------------------------
-# 5. The table
+# 5. The sweeper against the size of the table
+# ---------------------------------------------------------------------------
+
+
+def measure_sweeper(sizes: str, runs: int) -> dict[str, Any]:
+    """benchmarks/sweeper.py in its own interpreter (this one's botocore clients are stubbed by now)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sweeper", "--sizes", sizes, "--runs", str(runs)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise BenchmarkError(f"the sweeper benchmark failed:\n{proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _sweeper_rows(sweeper: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    sizes = sweeper["sizes"]
+    for row in sizes:
+        label = f"Sweeper CPU per run, {row['leads']:,} leads ({row['waiting']} waiting, each nudged)"
+        ratio = f"{row['cpu_ratio']:.2f}x" if row is not sizes[0] else ""
+        rows.append((label, _ms(row["cpu_ms"]), "-", ratio))
+    for row in sizes:
+        ratio = f"{row['idle_cpu_ratio']:.2f}x" if row is not sizes[0] else ""
+        rows.append((f"  the next sweep (nothing due), {row['leads']:,} leads", _ms(row["idle_cpu_ms"]), "-", ratio))
+    for row in sizes:
+        calls = _calls({k: v for k, v in row["calls"].items() if k.startswith("dynamodb.")})
+        rows.append(
+            (
+                f"  DynamoDB per run, {row['leads']:,} leads: calls, items read",
+                f"{calls}; {row['items_read']} items",
+                f"old 24-hour reminder query: {row['old_reminder_items_read']:,} items",
+                "",
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# 6. The table
 # ---------------------------------------------------------------------------
 
 
@@ -544,6 +594,27 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if pkg:
         size = pkg["app"]["zipped_bytes"]
         out.append({"target": "deployment zip under 5 MB", "value": _mb(size), "met": size < TARGET_ZIP_BYTES})
+    sweeper = results.get("sweeper")
+    if sweeper:
+        sizes = sweeper["sizes"]
+        same = len({(json.dumps(r["calls"], sort_keys=True), r["items_read"]) for r in sizes}) == 1
+        ratio = sizes[-1]["cpu_ratio"]
+        out.append(
+            {
+                "target": "sweeper: the same DynamoDB calls and items read whatever the table's size",
+                "value": f"{sizes[-1]['items_read']} items read at {sizes[-1]['leads']:,} leads, "
+                f"{sizes[0]['items_read']} at {sizes[0]['leads']:,}",
+                "met": same,
+            }
+        )
+        out.append(
+            {
+                "target": f"sweeper CPU at {sizes[-1]['leads']:,} leads within {TARGET_SWEEPER_RATIO}x of "
+                f"{sizes[0]['leads']:,}",
+                "value": f"{ratio:.2f}x",
+                "met": ratio <= TARGET_SWEEPER_RATIO,
+            }
+        )
     return out
 
 
@@ -677,6 +748,8 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     "",
                 )
             )
+    if results.get("sweeper"):
+        rows += _sweeper_rows(results["sweeper"])
     return rows
 
 
@@ -707,19 +780,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured cold starts first (bytecode caches)")
     parser.add_argument("--iterations", type=int, default=2000, help="warm submissions and notices (default 2000)")
     parser.add_argument("--no-package", action="store_true", help="skip `chalice package`")
-    parser.add_argument("--quick", action="store_true", help="1 cold run each, no warm-up, 20 iterations, no package")
+    parser.add_argument("--sweeper-sizes", default="10,1000,10000", help="leads in the table for the sweeper runs")
+    parser.add_argument("--sweeper-runs", type=int, default=15, help="measured sweeps per table size (default 15)")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 cold run each, no warm-up, 20 iterations, no package, small tables"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.warmup, args.iterations, args.no_package = 1, 0, 20, True
+        args.sweeper_sizes, args.sweeper_runs = "10,200", 2
 
     env = run_env()
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "settings": {"runs": args.runs, "warmup": args.warmup, "iterations": args.iterations},
+        "settings": {
+            "runs": args.runs,
+            "warmup": args.warmup,
+            "iterations": args.iterations,
+            "sweeper_sizes": args.sweeper_sizes,
+            "sweeper_runs": args.sweeper_runs,
+        },
         "load_average_before": _load(),
     }
     results["cold_start"] = measure_cold(args.runs, args.warmup, env)
@@ -728,6 +812,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
             results["package"], zips = measure_package(Path(tmp))
             results["deployed_cold_start"] = measure_deployed_cold(zips, args.runs, env, Path(tmp))
+    results["sweeper"] = measure_sweeper(args.sweeper_sizes, args.sweeper_runs)
     results["load_average_after"] = _load()
     results["targets"] = targets(results)
 

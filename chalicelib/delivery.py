@@ -1,4 +1,4 @@
-"""Staff notices: deliver each new lead's notice once, retry with backoff, remind, all over the store port."""
+"""Staff notices: deliver each new lead's notice once, retry with backoff, sweep, all over the store port."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from chalicelib.service import Deps
 
 NOTICE_LEASE = timedelta(seconds=60)
+# The spam digest counts what was held in this window, and its day's marker is kept this long.
+SPAM_DIGEST_WINDOW = timedelta(days=1)
+SPAM_DIGEST_KEPT = timedelta(days=3)
 # What deliver_notice returns when the notice was not ours to send (spam, sent, or another sender's lease).
 SKIPPED = "skipped"
 # Leads whose failed or dead notice redrive sends again (closed, declined and spam need none).
@@ -101,39 +104,53 @@ def deliver_notice(lead_id: str, deps: Deps, event: Event = "new_lead") -> str:
 
 
 def sweep(deps: Deps) -> dict[str, int]:
-    """Retry due notices and send one reminder for each lead left `new` too long."""
+    """Retry due notices, then escalate urgent leads and remind of normal ones that nobody has acknowledged."""
     now = deps.clock()
-    tally: dict[str, Any] = {**_tally(), "reminders": 0}
+    tally: dict[str, Any] = _tally()
     for lead_id in deps.store.leads_due(iso(now)):
         _deliver_isolated(lead_id, deps, tally)
-    cutoff = iso(now - timedelta(hours=deps.settings.follow_up_hours))
-    for lead in deps.store.leads_awaiting_reminder(cutoff):
-        if lead.get("reminded_at") or lead.get("notice_state") != NoticeState.SENT:
-            continue
-        if send_reminder(lead["lead_id"], deps):
-            tally["reminders"] += 1
-    # Each reminder already counted itself (send_reminder); counting the
-    # tally here too would double the Reminders metric.
+    from chalicelib.escalation import escalate_waiting
+
+    nudged = escalate_waiting(deps)
+    # Kept apart from the notice counts: "failed" and "skipped" are new-lead notices.
+    tally.update({f"escalations_{k}" if k in ("failed", "skipped") else k: v for k, v in nudged.items()})
+    # Each escalation and reminder already counted itself in its metric;
+    # counting the tally here too would double them.
+    tally["spam_digest"] = int(send_spam_digest(deps))
     log_event("sweep", **tally)
     return tally
 
 
-def send_reminder(lead_id: str, deps: Deps) -> bool:
-    """Send the one follow-up reminder for a lead still `new`; False if not due or it failed."""
+def send_spam_digest(deps: Deps) -> bool:
+    """Once a clinic day, within clinic hours: tell staff how many submissions were held as spam.
+
+    Spam is never notified one by one; without this a real person flagged by
+    mistake would wait unseen until the lead expired. The notice carries two
+    counts and nothing of what was sent. Only a day on which some spam arrived
+    (in the last 24 hours) gets one, and the day's marker is taken with a
+    conditional write, so overlapping sweeps send it once.
+    """
+    from zoneinfo import ZoneInfo
+
     now = deps.clock()
-    lead = deps.store.claim_reminder(lead_id, iso(now))
-    if lead is None:
+    hours = deps.settings.office_hours
+    if not hours.is_open(now):
         return False
-    from chalicelib.notices import Notice, PublishFailed
+    held = deps.store.count_leads(Status.SPAM, iso(now - SPAM_DIGEST_WINDOW))
+    if held == 0:
+        return False
+    day = now.astimezone(ZoneInfo(hours.timezone)).date().isoformat()
+    if not deps.store.claim_spam_digest(day, now=iso(now), expires_at=int((now + SPAM_DIGEST_KEPT).timestamp())):
+        return False
+    from chalicelib.notices import PublishFailed, SpamDigest
 
     try:
-        deps.publisher.publish(Notice.for_lead(lead, "reminder", deps.settings.notice_detail))
+        deps.publisher.publish(SpamDigest(held=held, waiting=deps.store.count_leads(Status.SPAM, None)))
     except PublishFailed as exc:
-        # Leave it for the next sweep.
-        deps.store.release_reminder(lead_id)
-        log_event("reminder_failed", level=logging.WARNING, lead_id=lead_id, code=exc.code)
+        deps.store.release_spam_digest(day)
+        log_event("spam_digest_failed", level=logging.WARNING, code=exc.code)
         return False
-    log_event("reminder_sent", lead_id=lead_id, metrics={"Reminders": 1})
+    log_event("spam_digest_sent", count=held)
     return True
 
 

@@ -8,13 +8,17 @@ clinic's own time zone (`CLINIC_TIMEZONE`):
 
     Mon-Fri 08:00-18:00
     Mon-Thu 08:00-18:00, Fri 08:00-13:30, Sat 09:00-12:00
+
+`CLINIC_HOLIDAYS` lists the days the clinic is closed all day (ISO dates,
+comma-separated). The same hours drive the speed-to-lead clock:
+`add_clinic_minutes` counts only the minutes the clinic is open.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -83,6 +87,7 @@ class OfficeHours:
 
     spans: tuple[Span, ...]
     timezone: str
+    holidays: frozenset[date] = frozenset()
 
     def in_words(self, language: str = DEFAULT_LANGUAGE) -> str:
         """For example "Monday to Friday, 8 AM to 6 PM Eastern Time"."""
@@ -109,8 +114,71 @@ class OfficeHours:
     def is_open(self, moment: datetime) -> bool:
         """True if `moment` (timezone-aware) falls within the office hours."""
         local = moment.astimezone(_zone(self.timezone))
+        if local.date() in self.holidays:
+            return False
         now = local.time().replace(tzinfo=None)
         return any(local.weekday() in s.days() and s.opens <= now < s.closes for s in self.spans)
+
+    def open_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        """When the clinic is open on a local calendar day, as (opens, closes) in UTC, in order, merged."""
+        if day in self.holidays:
+            return []
+        zone = _zone(self.timezone)
+        found = sorted(
+            (
+                datetime.combine(day, s.opens, zone).astimezone(UTC),
+                datetime.combine(day, s.closes, zone).astimezone(UTC),
+            )
+            for s in self.spans
+            if day.weekday() in s.days()
+        )
+        merged: list[tuple[datetime, datetime]] = []
+        for opens, closes in found:
+            if merged and opens <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+            else:
+                merged.append((opens, closes))
+        return merged
+
+
+def add_clinic_minutes(hours: OfficeHours, start: datetime, minutes: float) -> datetime:
+    """The instant (UTC) when `minutes` of open clinic time have passed since `start` (timezone-aware).
+
+    The clock runs only while the clinic is open: a lead that arrives on
+    Friday at 17:50, with hours Mon-Fri 08:00-18:00 and 30 minutes to go,
+    is due on Monday at 08:20. Holidays count as closed all day.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    left = timedelta(minutes=minutes)
+    at = start.astimezone(UTC)
+    if left <= timedelta(0):
+        return at
+    day = start.astimezone(_zone(hours.timezone)).date()
+    # Every week has open time (parse_hours needs a span); holidays only add whole days.
+    for _ in range(_horizon(hours, left)):
+        for opens, closes in hours.open_intervals(day):
+            begin = max(opens, at)
+            if begin >= closes:
+                continue
+            if left <= closes - begin:
+                return begin + left
+            left -= closes - begin
+        day += timedelta(days=1)
+    raise InvalidHours("the clinic hours leave no open time to count")
+
+
+def _horizon(hours: OfficeHours, minutes: timedelta) -> int:
+    """How many days add_clinic_minutes may look ahead: enough weeks for `minutes` of open time, and every holiday."""
+    weekly = sum(
+        (
+            (datetime.combine(date.min, s.closes) - datetime.combine(date.min, s.opens)) * len(s.days())
+            for s in hours.spans
+        ),
+        timedelta(0),
+    )
+    weeks = int(minutes / weekly) + 2 if weekly else 1
+    return 7 * weeks + len(hours.holidays) + 1
 
 
 @lru_cache(maxsize=16)
@@ -119,7 +187,7 @@ def _sentence(hours: OfficeHours, language: str) -> str:
     return text(language, "hours.sentence", hours=hours.in_words(language))
 
 
-def parse_hours(text: str, timezone: str = "America/New_York") -> OfficeHours:
+def parse_hours(text: str, timezone: str = "America/New_York", holidays: frozenset[date] = frozenset()) -> OfficeHours:
     """Read `CLINIC_HOURS` (e.g. "Mon-Fri 08:00-18:00"), or raise InvalidHours saying what is wrong."""
     spans = []
     for raw in text.split(","):
@@ -139,7 +207,23 @@ def parse_hours(text: str, timezone: str = "America/New_York") -> OfficeHours:
     if not spans:
         raise InvalidHours(f"no hours given; write them like {EXAMPLE!r}")
     check_timezone(timezone)
-    return OfficeHours(tuple(spans), timezone)
+    return OfficeHours(tuple(spans), timezone, holidays)
+
+
+def parse_holidays(text: str) -> frozenset[date]:
+    """Read `CLINIC_HOLIDAYS` ("2026-12-25, 2027-01-01"), or raise InvalidHours naming the bad entry."""
+    days = set()
+    for raw in text.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        try:
+            if len(part) != 10:
+                raise ValueError(part)
+            days.add(date.fromisoformat(part))
+        except ValueError:
+            raise InvalidHours(f"{part!r} is not a date written like '2026-12-25'") from None
+    return frozenset(days)
 
 
 def check_timezone(name: str) -> None:

@@ -34,6 +34,12 @@ SAFE_FIELDS = frozenset(
         "dead",
         "skipped",
         "reminders",
+        "escalations",
+        "escalations_failed",
+        "escalations_skipped",
+        "stopped",
+        "round",
+        "spam_digest",
         "retry_after",
         "route",
     }

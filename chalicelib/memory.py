@@ -21,8 +21,8 @@ from chalicelib.errors import (
     StatusConflict,
     UrgentAlreadySent,
 )
-from chalicelib.leads import Status
-from chalicelib.ports import MAX_NOTES, AuditRecord, Guard, GuardKind, NoticeState, RateCounter, UrgentMark
+from chalicelib.leads import Priority, Status
+from chalicelib.ports import MAX_NOTES, AuditRecord, Guard, GuardKind, NoticeState, RateCounter, UrgentMark, WaitingLead
 
 _CLAIMABLE = (NoticeState.PENDING, NoticeState.FAILED)
 
@@ -38,6 +38,7 @@ class MemoryLeadStore:
         # (event name, keys) per change, as the table's stream would carry it.
         self.changes: list[tuple[str, dict[str, Any] | None]] = []
         self._guards_of: dict[str, list[Guard]] = {}
+        self.spam_digests: dict[str, str] = {}
         self.notes: dict[str, list[dict[str, Any]]] = {}
         # Append-only: no verb edits or deletes a record.
         self.audit: list[AuditRecord] = []
@@ -127,19 +128,53 @@ class MemoryLeadStore:
             else:
                 lead["notice_due_at"] = retry_at
 
-    def claim_reminder(self, lead_id: str, now: str) -> dict[str, Any] | None:
-        """Take the one reminder of a lead still new."""
+    def leads_awaiting_ack(self, now: str) -> Iterator[WaitingLead]:
+        """Every lead whose acknowledgement clock is due at or before `now`, urgent first, soonest first."""
+        with self._lock:
+            due = [
+                WaitingLead(
+                    lead_id,
+                    str(lead.get("priority", Priority.NORMAL)),
+                    str(lead["ack_due_at"]),
+                    len(lead.get("escalations") or []),
+                    str(lead.get("status", "")),
+                )
+                for lead_id, lead in self.leads.items()
+                if lead.get("ack_due_at") and lead["ack_due_at"] <= now
+            ]
+        return iter(sorted(due, key=lambda w: (w.priority != Priority.URGENT, w.due_at, w.lead_id)))
+
+    def claim_escalation(
+        self, lead_id: str, *, due_at: str, sent: int, at: str, next_due_at: str | None
+    ) -> dict[str, Any] | None:
+        """Take the escalation due at `due_at` after `sent` others, once."""
         with self._lock:
             lead = self.leads.get(lead_id)
-            if lead is None or lead.get("reminded_at") or lead.get("status") != Status.NEW:
+            if lead is None or not _waiting(lead, due_at, sent):
                 return None
-            lead["reminded_at"] = now
+            lead["escalations"] = [*(lead.get("escalations") or []), at]
+            _clock(lead, next_due_at)
             return copy.deepcopy(lead)
 
-    def release_reminder(self, lead_id: str) -> None:
-        """Give a claimed reminder back."""
+    def release_escalation(self, lead_id: str, *, due_at: str, sent: int, next_due_at: str | None) -> None:
+        """Give a claimed escalation back, unless the lead was acknowledged or moved on meanwhile."""
         with self._lock:
-            _drop(self.leads.get(lead_id) or {}, "reminded_at")
+            lead = self.leads.get(lead_id)
+            if lead is None or not _waiting(lead, next_due_at, sent + 1):
+                return
+            lead["escalations"] = lead["escalations"][:sent]
+            if not lead["escalations"]:
+                _drop(lead, "escalations")
+            lead["ack_due_at"] = due_at
+
+    def stop_ack_clock(self, lead_id: str, *, due_at: str) -> bool:
+        """End the clock of a lead that left `new` unacknowledged."""
+        with self._lock:
+            lead = self.leads.get(lead_id)
+            if lead is None or lead.get("ack_due_at") != due_at or lead.get("status") == Status.NEW:
+                return False
+            _drop(lead, "ack_due_at")
+            return True
 
     def set_status(
         self,
@@ -167,8 +202,16 @@ class MemoryLeadStore:
             self._audit(audit)
             return copy.deepcopy(lead)
 
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, audit: AuditRecord | None = None) -> bool:
-        """Move a spam lead back to new with its notice pending (with its audit record)."""
+    def restore_spam(
+        self,
+        lead_id: str,
+        *,
+        now: str,
+        notice_due_at: str,
+        ack_due_at: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> bool:
+        """Move a spam lead back to new with its notice pending and its clock running (with its audit record)."""
         with self._lock:
             lead = self.leads.get(lead_id)
             if lead is None or lead.get("status") != Status.SPAM:
@@ -180,6 +223,7 @@ class MemoryLeadStore:
                 restored_at=now,
             )
             _drop(lead, "expires_at")
+            _clock(lead, ack_due_at)
             self._audit(audit)
             return True
 
@@ -255,10 +299,6 @@ class MemoryLeadStore:
         due = sorted((lead["notice_due_at"], i) for i, lead in self.leads.items() if lead.get("notice_due_at"))
         return iter([lead_id for at, lead_id in due if at <= now])
 
-    def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
-        """Every new lead created at or before `cutoff`."""
-        return self.leads_created_between(Status.NEW, None, cutoff)
-
     def erase(self, lead_id: str, *, audit: AuditRecord | None = None) -> None:
         """Delete a lead, its notes and each of its guards that still names it; its audit records stay."""
         with self._lock:
@@ -299,6 +339,23 @@ class MemoryLeadStore:
         ]
         return iter(sorted(found, key=_position))
 
+    def count_leads(self, status: Status, since: str | None) -> int:
+        """How many leads of this status were created at or after `since`."""
+        return sum(1 for _ in self.leads_created_between(status, since, None))
+
+    def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
+        """Take the one spam digest of a day."""
+        with self._lock:
+            if day in self.spam_digests:
+                return False
+            self.spam_digests[day] = now
+            return True
+
+    def release_spam_digest(self, day: str) -> None:
+        """Give a day's spam digest back."""
+        with self._lock:
+            self.spam_digests.pop(day, None)
+
     def _with(self, status: Status) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(lead) for lead in self.leads.values() if lead.get("status") == status]
@@ -320,6 +377,23 @@ class MemoryLeadStore:
 
 def _position(lead: dict[str, Any]) -> tuple[str, str]:
     return (str(lead["created_at"]), str(lead["lead_id"]))
+
+
+def _waiting(lead: dict[str, Any], due_at: str | None, sent: int) -> bool:
+    """The lead is new, unacknowledged, due at `due_at` (None: no clock) and has had `sent` escalations."""
+    return (
+        lead.get("status") == Status.NEW
+        and "acknowledged_at" not in lead
+        and lead.get("ack_due_at") == due_at
+        and len(lead.get("escalations") or []) == sent
+    )
+
+
+def _clock(lead: dict[str, Any], due_at: str | None) -> None:
+    if due_at is None:
+        _drop(lead, "ack_due_at")
+    else:
+        lead["ack_due_at"] = due_at
 
 
 def _drop(lead: dict[str, Any], *names: str) -> None:

@@ -69,6 +69,21 @@ class UrgentMark:
     exclusive: bool = False
 
 
+@dataclass(frozen=True)
+class WaitingLead:
+    """A lead waiting for staff to acknowledge it whose next escalation (or reminder) is due.
+
+    `due_at` is the lead's `ack_due_at` as read, `sent` how many escalations
+    (or reminders) it has had: a claim names both, so it takes each one once.
+    """
+
+    lead_id: str
+    priority: str
+    due_at: str
+    sent: int
+    status: str
+
+
 class AuditAction(StrEnum):
     """What a staff member did, as the audit trail names it."""
 
@@ -162,12 +177,33 @@ class LeadStorePort(Protocol):
         """Mark a notice we are sending as failed, due again at `retry_at`; dead (no more retries) when None."""
         ...
 
-    def claim_reminder(self, lead_id: str, now: str) -> dict[str, Any] | None:
-        """Take the one reminder of a lead still new; the lead, or None if reminded already or no longer new."""
+    def leads_awaiting_ack(self, now: str) -> Iterator[WaitingLead]:
+        """Every lead whose acknowledgement clock (`ack_due_at`) is due at or before `now`, urgent first, soonest first.
+
+        Only leads still waiting are read (a lead's clock is removed when staff
+        acknowledge it or nothing more is due), however many leads are stored.
+        """
         ...
 
-    def release_reminder(self, lead_id: str) -> None:
-        """Give a claimed reminder back (it failed), so a later sweep sends it."""
+    def claim_escalation(
+        self, lead_id: str, *, due_at: str, sent: int, at: str, next_due_at: str | None
+    ) -> dict[str, Any] | None:
+        """Take the escalation due at `due_at` after `sent` others: `at` joins the lead's `escalations`
+        and its clock moves to `next_due_at` (ends when None).
+
+        Only while the lead is new, not acknowledged, and still due at `due_at`
+        with `sent` escalations: the lead, or None (another sweep took it, or
+        staff acknowledged it).
+        """
+        ...
+
+    def release_escalation(self, lead_id: str, *, due_at: str, sent: int, next_due_at: str | None) -> None:
+        """Give a claimed escalation back (its notice failed): due again at `due_at` with `sent` escalations,
+        unless staff acknowledged the lead (or another sweep moved it on) meanwhile."""
+        ...
+
+    def stop_ack_clock(self, lead_id: str, *, due_at: str) -> bool:
+        """End the clock of a lead that left `new` without an acknowledgement; False if it is new or its clock moved."""
         ...
 
     def set_status(
@@ -188,8 +224,19 @@ class LeadStorePort(Protocol):
         """
         ...
 
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, audit: AuditRecord | None = None) -> bool:
-        """Move a spam lead back to new with its notice pending (and `audit`, together); False if it is not spam."""
+    def restore_spam(
+        self,
+        lead_id: str,
+        *,
+        now: str,
+        notice_due_at: str,
+        ack_due_at: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> bool:
+        """Move a spam lead back to new with its notice pending, its clock due at `ack_due_at` (and `audit`, together).
+
+        False if the lead is not (or no longer) spam.
+        """
         ...
 
     def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
@@ -241,10 +288,6 @@ class LeadStorePort(Protocol):
         """The id of every lead whose notice is due at or before `now`."""
         ...
 
-    def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
-        """Every new lead created at or before `cutoff`."""
-        ...
-
     def erase(self, lead_id: str, *, audit: AuditRecord | None = None) -> None:
         """Delete a lead, its notes and each of its guards that still names it, storing `audit` with the deletion.
 
@@ -268,4 +311,16 @@ class LeadStorePort(Protocol):
 
     def leads_created_between(self, status: Status, lower: str | None, upper: str | None) -> Iterator[dict[str, Any]]:
         """Every lead of this status created within [lower, upper] (ISO strings, inclusive), oldest first."""
+        ...
+
+    def count_leads(self, status: Status, since: str | None) -> int:
+        """How many leads of this status were created at or after `since` (all of them when None)."""
+        ...
+
+    def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
+        """Take the one spam digest of a day (the clinic's date); False if it was taken already."""
+        ...
+
+    def release_spam_digest(self, day: str) -> None:
+        """Give a day's spam digest back (it could not be sent), so a later sweep sends it."""
         ...

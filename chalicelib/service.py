@@ -1,8 +1,4 @@
-"""The service layer: submit a lead, deliver its notice, sweep, restore, erase.
-
-Plain functions over ports (the store, the publisher, the clock); no Chalice
-and no boto3 here.
-"""
+"""The service layer: submit, notify, sweep, restore, erase; plain functions over ports, no Chalice, no boto3."""
 
 from __future__ import annotations
 
@@ -26,6 +22,7 @@ from chalicelib.errors import (
     VerificationFailed,
     WriteConflict,
 )
+from chalicelib.escalation import first_due
 from chalicelib.ids import new_lead_id
 from chalicelib.leads import (
     Priority,
@@ -43,7 +40,7 @@ from chalicelib.words import DEFAULT_LANGUAGE, text
 if TYPE_CHECKING:
     # The notice model is only needed when a notice is sent; the API function
     # never sends one, so it does not build these pydantic models at import.
-    from chalicelib.notices import Notice
+    from chalicelib.notices import Notice, SpamDigest
 
 __all__ = [
     "Accepted",
@@ -68,7 +65,7 @@ WORK_STATUSES = (Status.CONTACTED, Status.SCHEDULED, Status.CLOSED, Status.DECLI
 class Publisher(Protocol):
     """Sends a notice to staff; returns the message id or raises PublishFailed."""
 
-    def publish(self, notice: Notice) -> str: ...
+    def publish(self, notice: Notice | SpamDigest) -> str: ...
 
 
 @dataclass
@@ -336,9 +333,10 @@ def _lead_record(
     if spam:
         record["expires_at"] = int((now + timedelta(days=settings.spam_retention_days)).timestamp())
     else:
-        # The sweeper's backstop: if the stream never delivers, this lead is
-        # due for its notice after a short grace period.
+        # The sweeper's backstops: the notice after a short grace period, if the
+        # stream never delivers it; an escalation or reminder if nobody opens the lead.
         record["notice_due_at"] = iso(now + timedelta(seconds=settings.notice_grace_seconds))
+        record["ack_due_at"] = first_due(record["priority"], now, settings)
     return record
 
 
@@ -386,7 +384,8 @@ def restore_spam(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> 
     """Move a lead flagged as spam back to `new` (with `audit`, together) and send its notice once."""
     now = deps.clock()
     due_at = iso(now + timedelta(seconds=deps.settings.notice_grace_seconds))
-    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at, audit=audit):
+    ack_due_at = first_due(Priority.NORMAL, now, deps.settings)  # spam is never urgent: a normal clock, from now
+    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at, ack_due_at=ack_due_at, audit=audit):
         deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
         raise StatusConflict(f"lead {lead_id} is not spam")
     log_event("lead_restored", lead_id=lead_id)
@@ -400,6 +399,6 @@ def erase_lead(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> No
 
 
 # The notice side lives in chalicelib/delivery.py; these names stay the service's.
-from chalicelib.delivery import deliver_notice, iso, notify_new_leads, redrive, send_reminder, sweep  # noqa: E402
+from chalicelib.delivery import deliver_notice, iso, notify_new_leads, redrive, sweep  # noqa: E402
 
-__all__ += ["deliver_notice", "iso", "notify_new_leads", "redrive", "send_reminder", "sweep"]
+__all__ += ["deliver_notice", "iso", "notify_new_leads", "redrive", "sweep"]

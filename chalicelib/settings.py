@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from chalicelib.hours import InvalidHours, OfficeHours, check_timezone, parse_hours
+from chalicelib.hours import InvalidHours, OfficeHours, check_timezone, parse_holidays, parse_hours
 
 _PHONE = re.compile(r"^\+?[0-9 ().-]+$")
 _LANGUAGE_SUFFIX = re.compile(r"^[A-Z]{2}$")
@@ -38,7 +38,6 @@ class Settings:
     max_links: int = 2
     notice_max_attempts: int = 6
     notice_grace_seconds: int = 120
-    follow_up_hours: int = 24
     closed_retention_days: int = 365
     spam_retention_days: int = 30
     turnstile_enabled: bool = False
@@ -46,7 +45,11 @@ class Settings:
     clinic_phone: str = ""
     clinic_hours: str = "Mon-Fri 08:00-18:00"
     clinic_timezone: str = "America/New_York"
+    clinic_holidays: str = ""
+    urgent_ack_minutes: int = 10
+    ack_minutes: int = 30
     form_url: str = ""
+    staff_inbox_url: str = ""
     # THANK_YOU_URL_<LANGUAGE> and FORM_URL_<LANGUAGE> (such as THANK_YOU_URL_ES): (language, url) pairs.
     thank_you_urls: tuple[tuple[str, str], ...] = ()
     form_urls: tuple[tuple[str, str], ...] = ()
@@ -61,8 +64,8 @@ class Settings:
 
     @property
     def office_hours(self) -> OfficeHours:
-        """The intake team's hours (CLINIC_HOURS in CLINIC_TIMEZONE), parsed once."""
-        return _office_hours(self.clinic_hours, self.clinic_timezone)
+        """The intake team's hours (CLINIC_HOURS in CLINIC_TIMEZONE, closed on CLINIC_HOLIDAYS), parsed once."""
+        return _office_hours(self.clinic_hours, self.clinic_timezone, self.clinic_holidays)
 
     @property
     def clinic_phone_link(self) -> str:
@@ -98,9 +101,19 @@ class Settings:
             parse_hours(hours, timezone)
         except InvalidHours as exc:
             raise ValueError(f"CLINIC_HOURS must look like 'Mon-Fri 08:00-18:00': {exc}") from None
+        holidays = ", ".join(p.strip() for p in e.get("CLINIC_HOLIDAYS", "").split(",") if p.strip())
+        try:
+            parse_holidays(holidays)
+        except InvalidHours as exc:
+            raise ValueError(f"CLINIC_HOLIDAYS must be dates like '2026-12-25, 2027-01-01': {exc}") from None
+        urgent_ack = _minutes(e, "URGENT_ACK_MINUTES", d.urgent_ack_minutes)
+        ack = _minutes(e, "ACK_MINUTES", d.ack_minutes)
         form_url = e.get("FORM_URL", "").strip()
         if form_url and not form_url.startswith(("https://", "http://")):
             raise ValueError("FORM_URL must be the form page's full address, starting with https://")
+        inbox_url = e.get("STAFF_INBOX_URL", "").strip().split("#", 1)[0]
+        if inbox_url and not inbox_url.startswith(("https://", "http://")):
+            raise ValueError("STAFF_INBOX_URL must be the staff inbox's full address, starting with https://")
         form_urls = _by_language(e, "FORM_URL")
         for name, url in form_urls:
             if not url.startswith(("https://", "http://")):
@@ -121,7 +134,6 @@ class Settings:
             max_links=num("MAX_LINKS", d.max_links),
             notice_max_attempts=num("NOTICE_MAX_ATTEMPTS", d.notice_max_attempts),
             notice_grace_seconds=num("NOTICE_GRACE_SECONDS", d.notice_grace_seconds),
-            follow_up_hours=num("FOLLOW_UP_HOURS", d.follow_up_hours),
             closed_retention_days=num("CLOSED_RETENTION_DAYS", d.closed_retention_days),
             spam_retention_days=d.spam_retention_days,
             turnstile_enabled=_flag(e.get("TURNSTILE_ENABLED", "")),
@@ -129,10 +141,24 @@ class Settings:
             clinic_phone=phone,
             clinic_hours=hours,
             clinic_timezone=timezone,
+            clinic_holidays=holidays,
+            urgent_ack_minutes=urgent_ack,
+            ack_minutes=ack,
             form_url=form_url,
+            staff_inbox_url=inbox_url,
             thank_you_urls=_by_language(e, "THANK_YOU_URL"),
             form_urls=form_urls,
         )
+
+
+def _minutes(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of minutes from 1 to a day, or a ValueError naming the setting."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 1440:
+        raise ValueError(f"{name} must be a whole number of minutes from 1 to 1440, not {raw[:20]!r}")
+    return int(raw)
 
 
 def _by_language(env: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:
@@ -147,8 +173,8 @@ def _by_language(env: dict[str, str], name: str) -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=4)
-def _office_hours(hours: str, timezone: str) -> OfficeHours:
-    return parse_hours(hours, timezone)
+def _office_hours(hours: str, timezone: str, holidays: str = "") -> OfficeHours:
+    return parse_hours(hours, timezone, parse_holidays(holidays))
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.dynamo import acks
 from chalicelib.dynamo.calls import ATTEMPTS, Cancelled, ConditionFailed, call, first_refusal, pause
+from chalicelib.dynamo.digests import DigestMarks
 from chalicelib.dynamo.items import (
     LEAD_PREFIX,
     NOTICE_QUEUE,
@@ -35,7 +37,7 @@ from chalicelib.errors import (
     WriteConflict,
 )
 from chalicelib.leads import Status
-from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark
+from chalicelib.ports import Guard, GuardKind, NoticeState, RateCounter, UrgentMark, WaitingLead
 
 if TYPE_CHECKING:
     pass
@@ -55,11 +57,12 @@ _LEASE_LAPSED = "notice_state IN (:pending, :failed) OR (notice_state = :sending
 _OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
-class LeadStore(StaffVerbs):
+class LeadStore(StaffVerbs, DigestMarks):
     """The one lead table: leads, idempotency keys, duplicate fingerprints, rate counters, notes, audit records.
 
     The staff verbs (get, status, restore, acknowledge, claim, notes, erase,
-    the audit trail) are in chalicelib/dynamo/work.py.
+    the audit trail) are in chalicelib/dynamo/work.py; the daily digest's
+    marker and lead counts in chalicelib/dynamo/digests.py.
     """
 
     # -- request path -----------------------------------------------------
@@ -176,20 +179,25 @@ class LeadStore(StaffVerbs):
             remove=("notice_lease_until",) + (("notice_queue", "notice_due_at") if retry_at is None else ()),
         )
 
-    def claim_reminder(self, lead_id: str, now: str) -> dict[str, Any] | None:
-        """Take the one reminder of a lead still new."""
-        return self._update(
-            lead_id,
-            {"reminded_at": now},
-            "attribute_not_exists(reminded_at) AND #st = :new",
-            {":new": Status.NEW},
-            return_new=True,
-            names={"#st": "status"},
-        )
+    # -- the acknowledgement clock (chalicelib/dynamo/acks.py) -------------
 
-    def release_reminder(self, lead_id: str) -> None:
-        """Give a claimed reminder back."""
-        self._update(lead_id, {}, "attribute_exists(reminded_at)", remove=("reminded_at",))
+    def leads_awaiting_ack(self, now: str) -> Iterator[WaitingLead]:
+        """Every lead due at or before `now` in the sparse by_ack_due index, urgent first (read before acting)."""
+        return iter(acks.awaiting(self._db, self._table, now))
+
+    def claim_escalation(
+        self, lead_id: str, *, due_at: str, sent: int, at: str, next_due_at: str | None
+    ) -> dict[str, Any] | None:
+        """Take the escalation due at `due_at` after `sent` others, once (see the port)."""
+        return acks.claim(self._db, self._table, lead_id, due_at=due_at, sent=sent, at=at, next_due_at=next_due_at)
+
+    def release_escalation(self, lead_id: str, *, due_at: str, sent: int, next_due_at: str | None) -> None:
+        """Give a claimed escalation back, unless the lead was acknowledged or moved on meanwhile."""
+        acks.release(self._db, self._table, lead_id, due_at=due_at, sent=sent, next_due_at=next_due_at)
+
+    def stop_ack_clock(self, lead_id: str, *, due_at: str) -> bool:
+        """End the clock of a lead that left `new` unacknowledged."""
+        return acks.stop(self._db, self._table, lead_id, due_at=due_at)
 
     def reset_notice(self, lead_id: str, now: str) -> bool:
         """Make a failed or dead notice due now, attempts reset."""
@@ -212,10 +220,6 @@ class LeadStore(StaffVerbs):
         due = list(self.iter_index("by_notice", "notice_queue", NOTICE_QUEUE, "notice_due_at", upper=now))
         for item in due:
             yield str(item["pk"]).removeprefix(LEAD_PREFIX)
-
-    def leads_awaiting_reminder(self, cutoff: str) -> Iterator[dict[str, Any]]:
-        """Every new lead created at or before `cutoff`."""
-        return self.leads_created_between(Status.NEW, None, cutoff)
 
     @staticmethod
     def inserted_lead_ids(records: Iterable[tuple[str, dict[str, Any] | None]]) -> Iterator[str]:

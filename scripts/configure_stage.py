@@ -44,6 +44,7 @@ REQUIRED_OUTPUTS = (
     "KeyArn",
     "StatusIndexArn",
     "NoticeIndexArn",
+    "AckIndexArn",
 )
 # A stack in any other state has no usable outputs (still creating, failed, rolled back).
 USABLE_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"})
@@ -64,6 +65,7 @@ class StackOutputs:
     key_arn: str
     status_index_arn: str
     notice_index_arn: str
+    ack_index_arn: str
     staff_user_pool_id: str = ""
     staff_user_pool_arn: str = ""
     staff_client_id: str = ""
@@ -85,6 +87,7 @@ class StackOutputs:
             key_arn=outputs["KeyArn"],
             status_index_arn=outputs["StatusIndexArn"],
             notice_index_arn=outputs["NoticeIndexArn"],
+            ack_index_arn=outputs["AckIndexArn"],
             staff_user_pool_id=outputs.get("StaffUserPoolId", ""),
             staff_user_pool_arn=outputs.get("StaffUserPoolArn", ""),
             staff_client_id=outputs.get("StaffClientId", ""),
@@ -131,6 +134,7 @@ def stage_settings(
     outputs: StackOutputs,
     allowed_origins: str | None = None,
     thank_you_url: str | None = None,
+    inbox_url: str | None = None,
 ) -> dict[str, Any]:
     """A copy of config.json with the stage pointed at the stack (other settings kept)."""
     new: dict[str, Any] = json.loads(json.dumps(config))
@@ -149,6 +153,9 @@ def stage_settings(
         env["ALLOWED_ORIGINS"] = ",".join(o.strip() for o in allowed_origins.split(",") if o.strip())
     if thank_you_url is not None:
         env["THANK_YOU_URL"] = thank_you_url
+    if inbox_url is not None:
+        # Every staff notice links to its lead there (STAFF_INBOX_URL + #lead=<id>).
+        env["STAFF_INBOX_URL"] = inbox_url.strip()
     return new
 
 
@@ -229,9 +236,15 @@ NOTICE_ATTRIBUTES = (
     "notice_message_id",
     "notice_sent_at",
 )
-# The sweeper also claims reminders (reminded_at, on a lead still `new`) and
-# queries the by_status index, whose keys are status and created_at.
-SWEEPER_ATTRIBUTES = (*NOTICE_ATTRIBUTES, "reminded_at", "status", "created_at")
+# The sweeper also claims escalations and reminders (chalicelib/dynamo/acks.py):
+# it moves or ends a lead's ack_due_at and appends to its escalations, on a
+# lead still `new` and not acknowledged, and queries the by_ack_due index,
+# whose keys are priority and ack_due_at.
+SWEEPER_ATTRIBUTES = (*NOTICE_ATTRIBUTES, "ack_due_at", "escalations", "status", "acknowledged_at", "priority")
+# The sweeper also queries the by_status index (status, created_at) to count
+# the day's spam for the digest.
+# A day's spam digest marker: its key, when it was sent, and its TTL.
+DIGEST_ATTRIBUTES = ("pk", "sk", "sent_at", "expires_at")
 
 
 def _claim(table: list[str], attributes: Sequence[str]) -> dict[str, Any]:
@@ -296,11 +309,23 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
     if handler == "sweeper":
         return [
             _statement(
-                "FindOwedNoticesAndFollowUps",
+                "FindOwedNoticesWaitingLeadsAndSpam",
                 ["dynamodb:Query"],
-                [outputs.status_index_arn, outputs.notice_index_arn],
+                [outputs.notice_index_arn, outputs.ack_index_arn, outputs.status_index_arn],
             ),
             _claim(table, SWEEPER_ATTRIBUTES),
+            # The once-a-day spam digest's marker (chalicelib/dynamo/digests.py):
+            # its own items only, taken and given back with conditional updates.
+            _statement(
+                "MarkDailySpamDigest",
+                ["dynamodb:UpdateItem"],
+                table,
+                {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DIGEST#*"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(DIGEST_ATTRIBUTES)},
+                    "StringEquals": {"dynamodb:ReturnValues": ["NONE"]},
+                },
+            ),
             publish,
             _key_through(outputs, "UseKeyThroughTableAndTopic", ["dynamodb", "sns"]),
         ]
@@ -320,8 +345,10 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
     - notify_staff: reads the table's stream (ListStreams on "*", the only
       resource IAM accepts for it), UpdateItem of lead items' notice
       attributes to claim and record a notice, sns:Publish to the staff topic.
-    - sweeper: Query on the two indexes, UpdateItem of lead items' notice and
-      reminder attributes, sns:Publish to the staff topic.
+    - sweeper: Query on the by_notice, by_ack_due and by_status indexes (owed
+      notices, leads waiting for an acknowledgement, the day's spam count),
+      UpdateItem of lead items' notice and escalation attributes and of the
+      daily spam digest's marker items, sns:Publish to the staff topic.
     - Each writes its own log group only. The table, its stream and the topic
       are encrypted with the stack's key.
     - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,
@@ -516,6 +543,7 @@ def configure(
     region: str | None = None,
     allowed_origins: str | None = None,
     thank_you_url: str | None = None,
+    inbox_url: str | None = None,
 ) -> tuple[Path, list[Path]]:
     """Write the stage's settings and its functions' policies from the stack; return the paths written."""
     config_path = project_dir / ".chalice" / "config.json"
@@ -524,7 +552,7 @@ def configure(
     except (OSError, ValueError) as exc:
         raise ConfigureError(f"cannot read {config_path}: {exc}") from exc
     outputs = read_stack(stack_name, region)
-    new_config = stage_settings(config, stage, outputs, allowed_origins, thank_you_url)
+    new_config = stage_settings(config, stage, outputs, allowed_origins, thank_you_url, inbox_url)
     functions = function_names(project_dir, new_config, stage)
     policies = {
         policy_file(stage, handler): build_policy(outputs, handler, name) for handler, name in functions.items()
@@ -551,11 +579,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project-dir", type=Path, default=ROOT, help="Chalice project (default: this repository)")
     parser.add_argument("--allowed-origins", help="comma-separated origins allowed to post the form")
     parser.add_argument("--thank-you-url", help="where a plain form post is sent after it is accepted")
+    parser.add_argument("--inbox-url", help="the staff inbox's address (the staff API's /staff/), linked from notices")
     args = parser.parse_args(argv)
     stack_name = args.stack or f"next-steps-{args.stage}"
     try:
         config_path, policy_paths = configure(
-            args.stage, stack_name, args.project_dir, args.region, args.allowed_origins, args.thank_you_url
+            args.stage,
+            stack_name,
+            args.project_dir,
+            args.region,
+            args.allowed_origins,
+            args.thank_you_url,
+            args.inbox_url,
         )
     except ConfigureError as exc:
         print(f"configure: {exc}", file=sys.stderr)

@@ -115,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("redrive", cmds.cmd_redrive, "Send failed and dead staff notices again.")
 
-    stats = command("stats", cmds.cmd_stats, "Leads by day and status, and how fast staff notices went out.")
+    stats = command(
+        "stats", cmds.cmd_stats, "Leads by day and status, how fast notices went out, how fast staff answered."
+    )
     stats.add_argument("--since", help="first day (YYYY-MM-DD, UTC); default: --days ago")
     stats.add_argument("--until", help="last day, inclusive; default: today")
     stats.add_argument("--days", type=positive, default=30, help="days back when --since is not given (default 30)")

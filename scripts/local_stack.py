@@ -197,11 +197,11 @@ def run_pump(env: dict[str, str], outputs: dict[str, str], stop: threading.Event
 
     import app
     from chalicelib import runtime
-    from chalicelib.notices import Notice, SnsPublisher
+    from chalicelib.notices import Notice, SnsPublisher, SpamDigest
     from scripts.stream import StreamReader
 
     class ShowingPublisher(SnsPublisher):
-        def publish(self, notice: Notice) -> str:
+        def publish(self, notice: Notice | SpamDigest) -> str:
             message_id = super().publish(notice)
             show_notice(notice)
             return message_id
@@ -285,6 +285,8 @@ def main() -> int:
             LEADS_STREAM_ARN=outputs["StreamArn"],
             ALLOWED_ORIGINS=web_origins,
             THANK_YOU_URL=f"http://127.0.0.1:{web_port}/thank-you.html",
+            # Every notice links to its lead in the staff inbox this stack serves.
+            STAFF_INBOX_URL=f"http://127.0.0.1:{staff_port}/staff/",
             THANK_YOU_URL_ES=f"http://127.0.0.1:{web_port}/es/gracias.html",
         )
         os.environ.update(api_env)
@@ -310,6 +312,8 @@ def main() -> int:
                 STAFF_CLIENT_ID=outputs["StaffClientId"],
                 STAFF_USER_POOL_ARN=outputs["StaffUserPoolArn"],
                 STAFF_JWKS_URL=f"http://127.0.0.1:{emulator_port}/{outputs['StaffUserPoolId']}/.well-known/jwks.json",
+                # The inbox page signs in against the emulator's Cognito (CORS is open there).
+                STAFF_COGNITO_ENDPOINT=f"http://127.0.0.1:{emulator_port}/",
                 PYTHONUNBUFFERED="1",
             )
             staff_cmd = [sys.executable, "-m", "scripts.local_api", "--project-dir", str(ROOT / "staff")]
@@ -336,8 +340,9 @@ def main() -> int:
         print(
             f"\nNext Steps is running.\n"
             f"  API        http://127.0.0.1:{api_port}  (POST /leads, GET /health)\n"
+            f"  Inbox      http://127.0.0.1:{staff_port}/staff/  (the staff inbox: sign in there)\n"
             f"  Staff API  http://127.0.0.1:{staff_port}  (/staff/leads, /staff/me ...; staff pool "
-            f"{outputs['StaffUserPoolId']}; every request needs a staff ID token)\n"
+            f"{outputs['StaffUserPoolId']}; each data route needs a staff ID token)\n"
             f"  Demo page  http://127.0.0.1:{web_port}/  (in Spanish: http://127.0.0.1:{web_port}/es/)\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
             f"  Logs       {logs}  (JSON log lines and API access lines)\n"

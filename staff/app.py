@@ -1,4 +1,8 @@
-"""Next Steps staff API: routes only. Every route is signed-in staff only (DESIGN.md, "Staff inbox")."""
+"""Next Steps staff API: routes only (DESIGN.md, "Staff inbox").
+
+Every data route is signed-in staff only. The inbox page's own files and its
+sign-in settings are public: they load before anyone signs in and hold no data.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import staff_api
+from chalicelib import inbox_page, staff_api
 from chalicelib.auth import Action
 
 app = Chalice(app_name="next-steps-staff")
@@ -95,3 +99,36 @@ def stats() -> Response:
 def audit() -> Response:
     """One day's audit records (admin only)."""
     return _serve(Action.AUDIT, staff_api.audit)
+
+
+# -- the inbox page (public, no data) -------------------------------------------
+
+
+@app.route("/staff", methods=["GET"])
+def inbox() -> Response:
+    """The inbox page, at /staff/."""
+    return inbox_page.page(app.current_request)
+
+
+@app.route("/staff/inbox.js", methods=["GET"])
+def inbox_script() -> Response:
+    """The page's script."""
+    return inbox_page.asset("inbox.js")
+
+
+@app.route("/staff/inbox.css", methods=["GET"])
+def inbox_style() -> Response:
+    """The page's style sheet."""
+    return inbox_page.asset("inbox.css")
+
+
+@app.route("/staff/qr.js", methods=["GET"])
+def inbox_qr() -> Response:
+    """The QR encoder the page draws the authenticator enrolment code with."""
+    return inbox_page.asset("qr.js")
+
+
+@app.route("/staff/config", methods=["GET"])
+def inbox_config() -> Response:
+    """Where the page signs in (the pool's app client), the clinic's time zone, the idle limit."""
+    return inbox_page.config(app.current_request)

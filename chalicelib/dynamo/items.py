@@ -18,6 +18,8 @@ LEAD_SK = "LEAD"
 LEAD_PREFIX = "LEAD#"
 RATE_PREFIX = "RATE#"
 URGENT_PREFIX = "URGENT#"
+# Once-a-day notices (the spam digest): one marker item per digest and day.
+DIGEST_PREFIX = "DIGEST#"
 # The one partition of the by_notice index: every lead whose notice is owed.
 NOTICE_QUEUE = "due"
 NOTE_PREFIX = "NOTE#"  # a note's sk, under its lead's pk

@@ -182,21 +182,26 @@ class StaffVerbs:
             pause(attempt)  # a note came meanwhile: read the notes again
         raise StorageUnavailable("TransactionConflict")
 
-    def restore_spam(self, lead_id: str, *, now: str, notice_due_at: str, audit: AuditRecord | None = None) -> bool:
-        """Move a spam lead back to new with its notice pending, kept for good with its notes; False if not spam."""
+    def restore_spam(
+        self,
+        lead_id: str,
+        *,
+        now: str,
+        notice_due_at: str,
+        ack_due_at: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> bool:
+        """Move a spam lead back to new, its notice pending and its clock due at `ack_due_at`, kept for good with its
+        notes; False if not spam."""
+        sets = {"status": Status.NEW.value, "notice_state": NoticeState.PENDING.value, "notice_queue": NOTICE_QUEUE}
+        sets.update(notice_due_at=notice_due_at, restored_at=now, **({"ack_due_at": ack_due_at} if ack_due_at else {}))
         for attempt in range(ATTEMPTS):
             notes = self._note_keys(lead_id)
             count, count_values = _count_is(len(notes))
             update = _lead_update(
                 self._table,
                 lead_id,
-                sets={
-                    "status": Status.NEW.value,
-                    "notice_state": NoticeState.PENDING.value,
-                    "notice_queue": NOTICE_QUEUE,
-                    "notice_due_at": notice_due_at,
-                    "restored_at": now,
-                },
+                sets=sets,
                 remove=("expires_at",),
                 condition=f"#st = :spam AND {count}",
                 values={":spam": Status.SPAM.value, **count_values},

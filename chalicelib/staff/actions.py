@@ -338,11 +338,15 @@ def export_csv(
 
 
 def lead_stats(deps: Deps, actor: Actor, lower: str | None, upper: str | None) -> dict[str, Any]:
-    """Counts and delivery times of the leads created in the range (no lead's details: not audited)."""
+    """Counts, delivery times and speed to lead of the leads created in the range (no lead's details: not audited).
+
+    Speed to lead is split by arrival within or outside the stage's clinic hours.
+    """
     from chalicelib.staff.stats import compute_stats
 
     start, end = time_range(lower, upper)
-    return {"since": start, "until": end, **compute_stats(read.created_between(deps.store, list(Status), start, end))}
+    leads = read.created_between(deps.store, list(Status), start, end)
+    return {"since": start, "until": end, **compute_stats(leads, deps.settings.office_hours)}
 
 
 def audit_day(day: str, deps: Deps, actor: Actor) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from scripts.staff_cli.render import (
     duration,
     render_lead,
     render_list,
+    render_speed,
     render_table,
     safe_text,
     show_time,
@@ -248,7 +249,7 @@ def cmd_redrive(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
 
 
 def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
-    """Leads by day and status; notice delivery times."""
+    """Leads by day and status; notice delivery times; minutes to acknowledge and to first contact."""
     lower, upper = _range(args, default_days=args.days)
     stats = actions.lead_stats(ctx.deps, ctx.actor, lower, upper)
     if args.json:
@@ -263,6 +264,8 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
         rows = [[day, *(str(c[s]) for s in ALL_STATUSES), str(sum(c.values()))] for day, c in stats["by_day"].items()]
         rows.append(["total", *(str(stats["totals"][s]) for s in ALL_STATUSES), str(stats["total"])])
         io_.say(render_table(headers, rows))
+        io_.say("  by source: " + (", ".join(f"{k} {v}" for k, v in stats["by_source"].items()) or "none"))
+        io_.say("  by campaign: " + (", ".join(f"{k} {v}" for k, v in stats["by_campaign"].items()) or "none"))
     notices = stats["notices"]
     io_.say("")
     io_.say("Staff notices")
@@ -277,6 +280,12 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
     io_.say("  by state: " + (", ".join(f"{k} {v}" for k, v in states.items()) or "none"))
     if states.get("failed") or states.get("dead"):
         io_.say(f"  Failed or dead notices can be sent again: {ctx.prog} redrive")
+    io_.say("")
+    io_.say(
+        f"Speed to lead: minutes from arrival, median / 90th percentile (leads measured); "
+        f"days and weeks in {stats['speed']['timezone']}, arrivals in or outside clinic hours"
+    )
+    io_.say(render_speed(stats["speed"]))
     return OK
 
 

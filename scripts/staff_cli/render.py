@@ -55,6 +55,35 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _minutes(figures: dict[str, Any]) -> str:
+    if not figures["count"]:
+        return "—"
+    return f"{figures['median_minutes']:g} / {figures['p90_minutes']:g} ({figures['count']})"
+
+
+def render_speed(speed: dict[str, Any]) -> str:
+    """Speed to lead as a table: per day, per week and overall, arrivals in and outside clinic hours."""
+    headers = ["Period", "Arrived", "Leads", "Not opened", "To acknowledge", "To first contact"]
+    rows = []
+    periods = [*speed["by_day"].items(), *speed["by_week"].items(), ("all", speed["overall"])]
+    for period, groups in periods:
+        for arrival, label in (("in_hours", "in hours"), ("out_of_hours", "outside")):
+            group = groups[arrival]
+            if not group["leads"]:
+                continue
+            rows.append(
+                [
+                    period,
+                    label,
+                    str(group["leads"]),
+                    str(group["unacknowledged"]),
+                    _minutes(group["acknowledge"]),
+                    _minutes(group["first_contact"]),
+                ]
+            )
+    return render_table(headers, rows) if rows else "  none"
+
+
 def _yes(value: Any) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
@@ -109,7 +138,8 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
         "notice_message_id",
         "notice_last_error",
         "notice_due_at",
-        "reminded_at",
+        "ack_due_at",
+        "escalations",
         "spam_reasons",
         "restored_at",
         "started_at",
@@ -189,7 +219,11 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
                 ("Message id", lead.get("notice_message_id")),
                 ("Last error", lead.get("notice_last_error")),
                 ("Next try", when(lead.get("notice_due_at")) if lead.get("notice_due_at") else None),
-                ("Reminder sent", when(lead.get("reminded_at")) if lead.get("reminded_at") else None),
+                (
+                    "Escalated" if priority == "urgent" else "Reminder sent",
+                    ", ".join(when(at) for at in lead.get("escalations") or []) or None,
+                ),
+                ("Next alert due", when(lead.get("ack_due_at")) if lead.get("ack_due_at") else None),
             ],
         ),
         _section(

@@ -50,12 +50,16 @@ def test_suspected_spam_gets_a_real_answer_is_kept_30_days_and_never_notified(cl
     assert "notice_queue" not in lead
     # AND the honeypot's value is never kept
     assert "cheap-meds" not in repr(lead)
-    # AND staff hear only of the real lead, however long the stream and sweeper run
+    # AND staff get a notice of the real lead only, however long the stream and sweeper run,
+    # and of the spam only the day's count (nothing of it, not even its id)
     pump(client, aws)
     clock.advance(hours=1)
     service.sweep(deps)
     assert noticed(aws) == {real.json_body["lead_id"]: 1}
-    assert len(aws.notices()) == 1
+    others = [n for n in aws.notices() if n["attributes"]["event"] != "new_lead"]
+    assert [n["attributes"]["event"] for n in others] == ["spam_digest"]
+    assert "1 submission was held as spam" in others[0]["texts"]["sms"]
+    assert flagged.json_body["lead_id"] not in others[0]["raw"]
 
 
 def test_a_crisis_message_that_trips_a_spam_check_is_never_quarantined(client, aws, deps, clock):

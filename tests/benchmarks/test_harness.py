@@ -39,6 +39,16 @@ def test_quick_run_measures_both_apps_and_counts_the_request_paths_aws_calls(tmp
     # AND the browser's CORS preflight creates no AWS client at all
     assert warm["clients_preflight"] == {}
     assert {t["target"] for t in results["targets"]} >= {"request path: one DynamoDB call, zero SNS calls"}
+    # AND the sweeper reads the handful of waiting leads, not the table: the same calls and items at every size
+    small, large = results["sweeper"]["sizes"]
+    assert (small["leads"], large["leads"]) == (10, 200)
+    for row in (small, large):
+        assert row["calls"] == {"dynamodb.Query": 3, "dynamodb.UpdateItem": 5, "sns.Publish": 5}
+        assert (row["items_read"], row["idle_items_read"]) == (5, 0)
+        assert row["idle_calls"] == {"dynamodb.Query": 3}
+    # while the query of the 24-hour reminder it replaced read every new lead older than a day
+    assert large["old_reminder_items_read"] > 10 * small["old_reminder_items_read"] > 0
+    assert "Sweeper CPU per run, 200 leads (5 waiting, each nudged)" in proc.stdout
 
 
 def test_zip_sizes_are_grouped_by_the_wheel_that_installed_each_file(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import boto3
 
 from tests.cli.conftest import Run, run_cli, submit
 from tests.conftest import Stack, leads, pump, table_items
+from tests.reliability.support import acknowledge
 
 Cli = Callable[..., Run]
 
@@ -273,11 +274,12 @@ def test_redrive_resends_a_failed_notice_once(cli: Cli, client: Any, aws: Stack,
 # -- stats --------------------------------------------------------------------
 
 
-def test_stats_counts_leads_by_day_and_status_and_notice_times(cli: Cli, client: Any, aws: Stack) -> None:
+def test_stats_counts_leads_by_day_and_status_and_notice_times(cli: Cli, client: Any, aws: Stack, deps: Any) -> None:
     first = submit(client)
     submit(client)
     submit(client, website="http://spam.example")
     pump(client, aws)
+    acknowledge(deps, first, "casey")
     cli("status", first, "contacted")
 
     stats = cli("stats", "--json").json()
@@ -296,3 +298,12 @@ def test_stats_counts_leads_by_day_and_status_and_notice_times(cli: Cli, client:
     row = next(line for line in human.out.splitlines() if line.startswith(day))
     assert row.split() == [day, "1", "1", "0", "0", "0", "1", "3"]
     assert "delivered 2: median" in human.out
+    # AND how fast staff answered: one of the two real leads acknowledged, the other not yet (spam not counted)
+    speed = stats["speed"]["overall"]
+    assert sum(speed[a]["leads"] for a in ("in_hours", "out_of_hours")) == 2
+    assert sum(speed[a]["unacknowledged"] for a in ("in_hours", "out_of_hours")) == 1
+    assert sum(speed[a]["acknowledge"]["count"] for a in ("in_hours", "out_of_hours")) == 1
+    assert len(stats["speed"]["by_day"]) == 1 and len(stats["speed"]["by_week"]) == 1  # clinic days, not UTC
+    assert "Speed to lead: minutes from arrival, median / 90th percentile" in human.out
+    [total] = [line.split() for line in human.out.splitlines() if line.startswith("all ")]
+    assert total[:2] == ["all", "in"] or total[:2] == ["all", "outside"]

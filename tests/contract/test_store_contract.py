@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.errors import GuardHeld, LeadExists, LeadNotFound, NotesFull, RateExceeded, StatusConflict
 from chalicelib.leads import Status
+from chalicelib.memory import MemoryLeadStore
 from chalicelib.ports import MAX_NOTES, AuditAction, AuditRecord, Guard, GuardKind, NoticeState, RateCounter
 
 NOW = 1_800_000_000
@@ -17,8 +18,6 @@ NOW = 1_800_000_000
 @pytest.fixture(params=["memory", "dynamodb"])
 def store(request: pytest.FixtureRequest) -> Iterator[Any]:
     if request.param == "memory":
-        from chalicelib.memory import MemoryLeadStore
-
         yield MemoryLeadStore()
         return
     import boto3
@@ -137,6 +136,92 @@ def test_leads_due_only_due_ones(store: Any) -> None:
     store.create_lead(lead("A", notice_due_at="2026-12-01T10:00:00.000Z"), [], now_epoch=NOW)
     store.create_lead(lead("B", notice_due_at="2026-12-01T12:00:00.000Z"), [], now_epoch=NOW)
     assert list(store.leads_due("2026-12-01T11:00:00.000Z")) == ["A"]
+
+
+# -- the acknowledgement clock ------------------------------------------------
+
+DUE = "2026-12-01T10:10:00.000Z"
+
+
+def acknowledge(store: Any, lead_id: str, by: str, at: str) -> None:
+    """The staff actions' first open or claim of a lead (the store verb they use), which ends its clock."""
+    assert store.acknowledge(lead_id, at=at, by=by, audit=record(AuditAction.VIEW, lead_id, at))
+
+
+def mark_acknowledged_leaving_the_clock(store: Any, lead_id: str, at: str) -> None:
+    """An acknowledgement written without removing the clock (a write that forgot it)."""
+    if isinstance(store, MemoryLeadStore):
+        store.leads[lead_id]["acknowledged_at"] = at
+    else:
+        store._update(lead_id, {"acknowledged_at": at}, "attribute_exists(pk)")
+
+
+def test_only_leads_whose_clock_is_due_are_awaiting_acknowledgement_urgent_first(store: Any) -> None:
+    store.create_lead(lead("N1", priority="normal", ack_due_at="2026-12-01T10:30:00.000Z"), [], now_epoch=NOW)
+    store.create_lead(lead("U1", priority="urgent", ack_due_at=DUE), [], now_epoch=NOW)
+    store.create_lead(lead("U2", priority="urgent", ack_due_at="2026-12-01T11:00:00.000Z"), [], now_epoch=NOW)
+    store.create_lead(lead("S1", status=Status.SPAM.value, priority="normal"), [], now_epoch=NOW)
+    waiting = list(store.leads_awaiting_ack("2026-12-01T10:45:00.000Z"))
+    assert [(w.lead_id, w.priority, w.due_at, w.sent, w.status) for w in waiting] == [
+        ("U1", "urgent", DUE, 0, "new"),
+        ("N1", "normal", "2026-12-01T10:30:00.000Z", 0, "new"),
+    ]
+    acknowledge(store, "U1", "casey", "2026-12-01T10:40:00.000Z")
+    assert [w.lead_id for w in store.leads_awaiting_ack("2026-12-01T10:45:00.000Z")] == ["N1"]
+
+
+def test_an_escalation_is_claimed_once_and_moves_the_clock(store: Any) -> None:
+    store.create_lead(lead("U", priority="urgent", ack_due_at=DUE), [], now_epoch=NOW)
+    nxt = "2026-12-01T10:20:00.000Z"
+    claimed = store.claim_escalation("U", due_at=DUE, sent=0, at="2026-12-01T10:10:05.000Z", next_due_at=nxt)
+    assert claimed is not None and claimed["escalations"] == ["2026-12-01T10:10:05.000Z"]
+    assert claimed["ack_due_at"] == nxt and claimed["lead_id"] == "U"
+    # A second sweep that read the same clock takes nothing.
+    assert store.claim_escalation("U", due_at=DUE, sent=0, at="2026-12-01T10:10:06.000Z", next_due_at=nxt) is None
+    [waiting] = store.leads_awaiting_ack("2026-12-01T10:20:00.000Z")
+    assert (waiting.due_at, waiting.sent) == (nxt, 1)
+    # The last one ends the clock: nothing more is awaited.
+    last = store.claim_escalation("U", due_at=nxt, sent=1, at="2026-12-01T10:20:01.000Z", next_due_at=None)
+    assert last is not None and "ack_due_at" not in last and len(last["escalations"]) == 2
+    assert list(store.leads_awaiting_ack("2026-12-02T00:00:00.000Z")) == []
+
+
+def test_a_released_escalation_is_due_again_unless_staff_acknowledged_meanwhile(store: Any) -> None:
+    store.create_lead(lead("A", priority="normal", ack_due_at=DUE), [], now_epoch=NOW)
+    store.create_lead(lead("B", priority="normal", ack_due_at=DUE), [], now_epoch=NOW)
+    for lead_id in ("A", "B"):
+        assert store.claim_escalation(lead_id, due_at=DUE, sent=0, at=DUE, next_due_at=None) is not None
+    acknowledge(store, "B", "casey", "2026-12-01T10:10:01.000Z")
+    store.release_escalation("A", due_at=DUE, sent=0, next_due_at=None)
+    store.release_escalation("B", due_at=DUE, sent=0, next_due_at=None)
+    [again] = store.leads_awaiting_ack(DUE)
+    assert (again.lead_id, again.sent) == ("A", 0)
+    assert "escalations" not in store.get_lead("A")
+    b = store.get_lead("B")
+    assert "ack_due_at" not in b and b["acknowledged_by"] == "casey"
+
+
+def test_an_acknowledged_or_worked_lead_cannot_be_escalated(store: Any) -> None:
+    store.create_lead(lead("A", priority="urgent", ack_due_at=DUE), [], now_epoch=NOW)
+    store.create_lead(lead("B", priority="urgent", ack_due_at=DUE), [], now_epoch=NOW)
+    # Acknowledged with the clock still there (a write that left it) is not escalated either.
+    mark_acknowledged_leaving_the_clock(store, "A", DUE)
+    assert store.claim_escalation("A", due_at=DUE, sent=0, at=DUE, next_due_at=None) is None
+    store.set_status("B", Status.CONTACTED, expected=Status.NEW, updated_at=DUE, expires_at=None)
+    assert store.claim_escalation("B", due_at=DUE, sent=0, at=DUE, next_due_at=None) is None
+    # The sweeper ends the clock of a lead no longer new; never of one still new.
+    assert store.stop_ack_clock("A", due_at=DUE) is False
+    assert store.stop_ack_clock("B", due_at="2026-12-01T09:00:00.000Z") is False
+    assert store.stop_ack_clock("B", due_at=DUE) is True
+    assert [w.lead_id for w in store.leads_awaiting_ack(DUE)] == ["A"]
+
+
+def test_a_restored_spam_lead_gets_a_clock(store: Any) -> None:
+    store.create_lead(lead("S", status=Status.SPAM.value, priority="normal"), [], now_epoch=NOW)
+    assert list(store.leads_awaiting_ack("2027-01-01T00:00:00.000Z")) == []
+    assert store.restore_spam("S", now=DUE, notice_due_at=DUE, ack_due_at="2026-12-01T10:40:00.000Z")
+    [waiting] = store.leads_awaiting_ack("2027-01-01T00:00:00.000Z")
+    assert (waiting.lead_id, waiting.due_at, waiting.status) == ("S", "2026-12-01T10:40:00.000Z", "new")
 
 
 # -- staff verbs: each change and its audit record together ---------------------
@@ -296,3 +381,27 @@ def test_erase_takes_the_notes_and_keeps_the_audit_records(store: Any) -> None:
     with pytest.raises(LeadNotFound):
         store.erase("A", audit=record(AuditAction.ERASE))
     assert actions_of(store) == ["note", "erase"]
+
+
+def test_the_spam_digest_of_a_day_is_taken_once(store: Any) -> None:
+    # GIVEN two sweeps on the same day WHEN both try to take the day's spam digest THEN one gets it
+    assert store.claim_spam_digest("2026-12-01", now="2026-12-01T13:00:00.000Z", expires_at=NOW + 86_400) is True
+    assert store.claim_spam_digest("2026-12-01", now="2026-12-01T13:01:00.000Z", expires_at=NOW + 86_400) is False
+    # AND the next day has a digest of its own
+    assert store.claim_spam_digest("2026-12-02", now="2026-12-02T13:00:00.000Z", expires_at=NOW + 86_400) is True
+
+
+def test_a_spam_digest_given_back_is_taken_by_the_next_sweep(store: Any) -> None:
+    store.claim_spam_digest("2026-12-01", now="2026-12-01T13:00:00.000Z", expires_at=NOW + 86_400)
+    store.release_spam_digest("2026-12-01")
+    assert store.claim_spam_digest("2026-12-01", now="2026-12-01T13:01:00.000Z", expires_at=NOW + 86_400) is True
+
+
+def test_leads_of_a_status_are_counted_from_a_time(store: Any) -> None:
+    for i, at in enumerate(["2026-12-01T09:00:00.000Z", "2026-12-01T12:00:00.000Z", "2026-12-02T08:00:00.000Z"]):
+        store.create_lead(lead(f"S{i}", at, status=Status.SPAM.value), [], now_epoch=NOW)
+    store.create_lead(lead("N", "2026-12-02T08:00:00.000Z"), [], now_epoch=NOW)
+    assert store.count_leads(Status.SPAM, "2026-12-01T12:00:00.000Z") == 2
+    assert store.count_leads(Status.SPAM, None) == 3
+    assert store.count_leads(Status.SPAM, "2026-12-03T00:00:00.000Z") == 0
+    assert store.count_leads(Status.NEW, None) == 1

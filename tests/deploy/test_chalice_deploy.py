@@ -126,7 +126,7 @@ def test_chalice_deploy_redeploy_and_delete_keep_the_leads(project: Project) -> 
     assert_stream_settings(lam.get_event_source_mapping(UUID=mapping["UUID"]))
 
     rule = events.describe_rule(Name=resources["sweeper-event"]["rule_name"])
-    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["ScheduleExpression"] == "rate(1 minute)"
 
     api_id = resources["rest_api"]["rest_api_id"]
     api = apigw.get_rest_api(restApiId=api_id)

@@ -100,7 +100,7 @@ def test_each_function_gets_its_own_policy_without_wildcards_on_the_stacks_resou
     assert resources == {
         "api_handler": {table, key},
         "notify_staff": {table, stream, "*", topic, key},  # "*": ListStreams alone
-        "sweeper": {table, outputs["StatusIndexArn"], outputs["NoticeIndexArn"], topic, key},
+        "sweeper": {table, outputs["NoticeIndexArn"], outputs["AckIndexArn"], topic, key},
     }
     # Each function writes its own log group, and no other.
     logs = {
@@ -343,7 +343,7 @@ def test_each_policy_allows_every_call_its_function_makes_and_nothing_more(
     from chalicelib.store import LeadStore
 
     running = ["api_handler"]
-    calls: dict[str, list[tuple[str, str, dict[str, Any]]]] = {handler: [] for handler in HANDLERS}
+    calls: dict[str, list[tuple[str, str, dict[str, Any]]]] = {handler: [] for handler in (*HANDLERS, "staff")}
     session = boto3.session.Session(region_name="us-east-1")
     session.events.register(
         "provide-client-params",
@@ -355,18 +355,29 @@ def test_each_policy_allows_every_call_its_function_makes_and_nothing_more(
     deps.publisher_factory = lambda: SnsPublisher(session.client("sns"), aws.topic_arn)
     from dataclasses import replace
 
-    deps.settings = replace(deps.settings, notice_grace_seconds=0, follow_up_hours=0)
+    # Every lead's clock runs out at once: the sweep escalates, reminds and stops clocks.
+    deps.settings = replace(deps.settings, notice_grace_seconds=0, urgent_ack_minutes=0, ack_minutes=0)
 
     body = valid_lead()
     first = post(client, body, {"Idempotency-Key": "k-1"})
     assert post(client, body, {"Idempotency-Key": "k-1"}).headers.get("Idempotent-Replayed") == "true"
     assert post(client, valid_lead(first_name="Rowan", email="rowan@example.org")).status_code == 201
+    worked = post(client, valid_lead(first_name="Sam", email="sam@example.org"))
+    assert (
+        post(client, valid_lead(first_name="Jo", email="jo@example.org", message="I want to end my life")).status_code
+        == 201
+    )
     running[0] = "notify_staff"
     pump(client, aws)  # claim, publish, record
+    running[0] = "staff"
+    from chalicelib import service
+
+    service.set_status(json.loads(worked.body)["lead_id"], "contacted", deps)  # worked without being opened
     running[0] = "sweeper"
-    client.lambda_.invoke("sweeper", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, []))
+    tally = client.lambda_.invoke("sweeper", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, []))
     assert first.status_code == 201
-    assert len(aws.notices()) >= 3  # two new-lead notices and at least one follow-up reminder
+    assert (tally.payload["escalations"], tally.payload["reminders"], tally.payload["stopped"]) == (1, 2, 1)
+    assert len(aws.notices()) == 4 + 3  # four new-lead notices, an escalation and two reminders
 
     arns = {aws.table: _stack_outputs()["TableArn"]}
     for handler in HANDLERS:
@@ -544,13 +555,14 @@ def test_parliament_finds_nothing_in_any_generated_or_committed_policy(configure
 
 
 @pytest.mark.parametrize("handler", ["notify_staff", "sweeper"])
-def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_a_reminder(
+def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_an_escalation(
     configured: Path, aws: Stack, deps: Any, handler: str
 ) -> None:
-    """SNS refusing: a notice failed, then dead; the sweeper's reminder given back. The policy allows each write."""
+    """SNS refusing: a notice failed, then dead; the escalation and reminder given back. Each write allowed."""
     from dataclasses import replace
 
     from chalicelib import service
+    from chalicelib.escalation import escalate_waiting
     from chalicelib.notices import PublishFailed
     from tests.reliability.support import Clock, submit
 
@@ -560,8 +572,7 @@ def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_a_reminder
 
     clock = Clock()
     deps.clock = clock
-    first, second = submit(deps, clock, 1), submit(deps, clock, 2)
-    service.deliver_notice(second, deps)  # sent, so a reminder is due later
+    first, _urgent = submit(deps, clock, 1), submit(deps, clock, 2, message="I want to end my life")
 
     def run(store: Any) -> None:
         busy = replace(deps, store=store, publisher_factory=Refusing, _publisher=None)
@@ -569,12 +580,49 @@ def test_the_notice_policies_allow_every_failure_path_of_a_notice_and_a_reminder
         clock.advance(hours=1)
         dying = replace(busy, settings=replace(busy.settings, notice_max_attempts=2))
         assert service.deliver_notice(first, dying) == "dead"
-        if handler == "sweeper":  # reminders are the sweeper's alone
-            assert service.send_reminder(second, busy) is False
+        if handler == "sweeper":  # escalations and reminders are the sweeper's alone
+            assert escalate_waiting(busy)["failed"] == 2
 
     policy = _policy(configured, handler)
     made = _recorded([run], aws.table)
     updates = [r for r in made if r[0] == "dynamodb:UpdateItem"]
-    # claim + failed, claim + dead (and the sweeper's reminder claim + give back)
-    assert len(updates) == (6 if handler == "sweeper" else 4)
+    # claim + failed, claim + dead (and the sweeper's escalation and reminder: claim + give back each)
+    assert len(updates) == (8 if handler == "sweeper" else 4)
     assert [r for r in updates if not _allows(policy, *r)] == []
+
+
+def test_the_sweeper_may_take_and_give_back_the_days_spam_digest_and_nothing_else_with_it(
+    configured: Path, aws: Stack
+) -> None:
+    from chalicelib.leads import Status
+
+    policy = _policy(configured, "sweeper")
+    claim, release, count = _recorded(
+        [
+            lambda s: s.claim_spam_digest("2026-12-01", now="2026-12-01T13:00:00.000Z", expires_at=1_800_000_000),
+            lambda s: s.release_spam_digest("2026-12-01"),
+            lambda s: s.count_leads(Status.SPAM, "2026-11-30T13:00:00.000Z"),
+        ],
+        aws.table,
+    )
+    for allowed in (claim, release, count):
+        assert _allows(policy, *allowed), allowed
+    # The marker's rights reach no lead, and write no other attribute.
+    on_a_lead, other_attribute = _recorded(
+        [
+            lambda s: s._db.update_item(
+                TableName=aws.table,
+                Key={"pk": {"S": "LEAD#01JV6Q7T8KX2M4N5P6R7S8T9VW"}, "sk": {"S": "LEAD"}},
+                UpdateExpression="SET sent_at = :s",
+                ExpressionAttributeValues={":s": {"S": "x"}},
+            ),
+            lambda s: s._db.update_item(
+                TableName=aws.table,
+                Key={"pk": {"S": "DIGEST#spam"}, "sk": {"S": "2026-12-01"}},
+                UpdateExpression="SET message = :s",
+                ExpressionAttributeValues={":s": {"S": "x"}},
+            ),
+        ],
+        aws.table,
+    )
+    assert not _allows(policy, *on_a_lead) and not _allows(policy, *other_attribute)

@@ -110,7 +110,7 @@ def test_notice_alarms_watch_the_metrics_the_app_emits_when_a_notice_fails_and_d
     watching = {
         alarm["Properties"]["MetricName"]: alarm["Properties"]
         for alarm in resources("AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["Namespace"] == "NextSteps"
+        if alarm["Properties"]["Namespace"] == "NextSteps" and alarm["Properties"]["MetricName"].startswith("Notices")
     }
     assert set(watching) == {"NoticesFailed", "NoticesDead"}
     for metric, props in watching.items():
@@ -122,6 +122,42 @@ def test_notice_alarms_watch_the_metrics_the_app_emits_when_a_notice_fails_and_d
         assert dimensions == {"stage": get_settings().stage}
         assert props["Threshold"] >= 1
         assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_the_urgent_alarm_watches_the_metric_the_sweeper_writes_with_the_third_escalation(
+    aws: Stack, deps: Any, capsys: Any
+) -> None:
+    """An urgent lead nobody opens: the third escalation's metric line is the one the alarm reads, once."""
+    from chalicelib import service
+    from chalicelib.settings import get_settings
+    from tests.reliability.support import Clock, submit
+
+    clock = Clock()
+    deps.clock = clock
+    submit(deps, clock, 1, message="I want to end my life")
+    capsys.readouterr()
+    for _ in range(40):
+        clock.advance(minutes=1)
+        service.sweep(deps)
+    emitted = [line for line in _emf_lines(capsys.readouterr().out) if "UrgentUnanswered" in line]
+    [line] = emitted
+    assert line["event"] == "escalation_sent" and line["round"] == 3
+    [directive] = line["_aws"]["CloudWatchMetrics"]
+    [alarm] = [
+        a["Properties"]
+        for a in resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "UrgentUnanswered"
+    ]
+    assert (alarm["Namespace"], alarm["Dimensions"]) == (
+        directive["Namespace"],
+        [{"Name": "stage", "Value": {"Ref": "Stage"}}],
+    )
+    assert directive["Dimensions"] == [["stage"]] and line["stage"] == get_settings().stage
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
 
 
 def test_the_api_alarm_watches_the_rest_api_chalice_makes() -> None:
@@ -150,7 +186,12 @@ def test_the_app_works_against_the_stack_the_template_made(client: Any, aws: Sta
     import boto3
 
     table = boto3.client("dynamodb").describe_table(TableName=aws.table)["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"by_status", "by_notice", "by_audit_day"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {
+        "by_status",
+        "by_notice",
+        "by_ack_due",
+        "by_audit_day",
+    }
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
 
     answer = post(client, valid_lead())

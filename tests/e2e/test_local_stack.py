@@ -143,7 +143,8 @@ def test_the_terminal_shows_notices_and_the_log_file_has_the_log_lines(stack: Lo
     # THEN the terminal shows the notice, and no JSON log line or access line
     terminal = stack.lines
     assert any(line.startswith("STAFF NOTICE") for line in terminal)
-    assert f"./leads --local show {lead_id}" in stack.output  # the command that opens it, for this stack
+    # the link that opens it in this stack's staff inbox
+    assert f"http://127.0.0.1:{stack.staff_port}/staff/#lead={lead_id}" in stack.output
     assert [line for line in terminal if line.lstrip().startswith("{")] == []
     assert [line for line in terminal if "HTTP/1.1" in line] == []
     # AND the log file has the API's and the notice pump's JSON lines, and the access lines

@@ -190,3 +190,18 @@ def metric_total(lines: list[dict[str, Any]], name: str) -> int:
         if name in declared:
             total += int(line[name])
     return total
+
+
+def acknowledge(deps: Any, lead_id: str, by: str, how: str = "view") -> None:
+    """A staff member first opens (`view`) or claims (`claim`) a lead, through the staff action the inbox calls.
+
+    That records who and when (the first one wins) and removes the lead's
+    `ack_due_at` in the same write, so nothing more is escalated.
+    """
+    from chalicelib.staff import actions
+
+    actor = actions.Actor(username=by, role="clinician", source_ip="")
+    if how == "claim":
+        actions.claim(lead_id, deps, actor)
+    else:
+        actions.view_lead(lead_id, deps, actor)

@@ -43,9 +43,9 @@ def test_sns_down_for_a_while_then_back_every_lead_is_notified_exactly_once(clie
     assert tally["sent"] == 5
     assert noticed(aws) == dict.fromkeys(ids, 1)
     assert {(the_lead(aws, i)["notice_state"], the_lead(aws, i)["notice_attempts"]) for i in ids} == {("sent", 4)}
-    # AND the stream's later records and later sweeps (short of the follow-up reminder) add nothing
+    # AND the stream's later records and later sweeps (short of the ACK_MINUTES reminder) add nothing
     drain(client, aws, reader)
-    clock.advance(hours=2)
+    clock.advance(minutes=10)
     service.sweep(deps)
     assert len(aws.notices()) == 5
 
@@ -166,8 +166,8 @@ def test_one_lead_whose_notice_crashes_does_not_hold_up_the_rest_of_its_batch(cl
     # THEN every lead is stored as new and was notified exactly once
     assert noticed(aws) == dict.fromkeys(ids, 1)
     assert {(lead["status"], lead["notice_state"]) for lead in leads(aws.table)} == {("new", "sent")}
-    # AND yet another redelivery and sweep change nothing
+    # AND yet another redelivery and sweep (short of the ACK_MINUTES reminder) change nothing
     client.lambda_.invoke("notify_staff", batch)
-    clock.advance(hours=1)
+    clock.advance(minutes=20)
     service.sweep(deps)
     assert len(aws.notices()) == 5

@@ -1,4 +1,7 @@
-"""The sweeper: retries owed notices with exponential backoff, gives up loudly, and reminds once."""
+"""The sweeper: retries owed notices with exponential backoff, gives up loudly, and reminds once.
+
+Escalation of urgent leads, and the clinic-hours clock, are in test_escalation.py.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ def sweep_at(client, clock, moment):
 def test_retries_back_off_exponentially_then_the_notice_is_dead_and_the_alarm_metric_fires(
     client, aws, deps, clock, sns, capsys
 ):
-    # GIVEN SNS is unreachable when a lead arrives
+    # GIVEN SNS is unreachable when a lead arrives (which nobody opens: its reminder is a day away)
+    deps.settings = replace(deps.settings, ack_minutes=1440)
     sns.active = True
     lead_id = submit(deps, clock)
     drain(client, aws)
@@ -121,42 +125,42 @@ def test_a_lead_the_stream_never_delivered_is_sent_by_the_sweeper_after_the_grac
     assert noticed(aws) == {lead_id: 1}
 
 
-def test_one_reminder_for_each_lead_left_new_past_the_follow_up_hours(client, aws, deps, clock, capsys):
-    # GIVEN two leads at 15:00, one of which staff contact, and a third lead twelve hours later
+def test_one_reminder_for_each_normal_lead_nobody_opened_within_ack_minutes(client, aws, deps, clock, capsys):
+    # GIVEN two leads at 10:00 on a Monday in New York, one of which staff contact, and a third at 10:12
     first, contacted = submit(deps, clock, 1), submit(deps, clock, 2)
     service.set_status(contacted, "contacted", deps)
-    clock.advance(hours=12)
+    clock.advance(minutes=12)
     later = submit(deps, clock, 3)
     drain(client, aws)
     assert noticed(aws) == {first: 1, contacted: 1, later: 1}
 
-    # WHEN the sweeper runs just before and after each lead's 24 hours, and for days after
-    assert sweep_at(client, clock, START + timedelta(hours=24, seconds=-1))["reminders"] == 0
-    assert sweep_at(client, clock, START + timedelta(hours=24))["reminders"] == 1
-    assert sweep_at(client, clock, START + timedelta(hours=36, seconds=-1))["reminders"] == 0
-    assert sweep_at(client, clock, START + timedelta(hours=36))["reminders"] == 1
-    for hours in (37, 48, 96):
+    # WHEN the sweeper runs just before and at each lead's 30 minutes, and for days after
+    assert sweep_at(client, clock, START + timedelta(minutes=30, seconds=-1))["reminders"] == 0
+    assert sweep_at(client, clock, START + timedelta(minutes=30))["reminders"] == 1
+    assert sweep_at(client, clock, START + timedelta(minutes=42, seconds=-1))["reminders"] == 0
+    assert sweep_at(client, clock, START + timedelta(minutes=42))["reminders"] == 1
+    for hours in (1, 24, 96):
         assert sweep_at(client, clock, START + timedelta(hours=hours))["reminders"] == 0
 
     # THEN each lead still new got exactly one reminder, and the contacted one none
     assert noticed(aws, "reminder") == {first: 1, later: 1}
     assert noticed(aws) == {first: 1, contacted: 1, later: 1}
-    assert the_lead(aws, first)["reminded_at"] == "2026-03-03T15:00:00.000Z"
+    assert the_lead(aws, first)["escalations"] == ["2026-03-02T15:30:00.000Z"]
     # AND the Reminders metric counts two
     assert metric_total(emf_lines(capsys.readouterr().out), "Reminders") == 2
 
 
-def test_follow_up_hours_is_a_stage_setting_and_a_failed_reminder_is_tried_again(client, aws, deps, clock, sns):
-    # GIVEN a stage that follows up after 2 hours, and a notified lead
-    deps.settings = replace(deps.settings, follow_up_hours=2)
+def test_ack_minutes_is_a_stage_setting_and_a_failed_reminder_is_tried_again(client, aws, deps, clock, sns):
+    # GIVEN a stage that reminds after 5 clinic minutes, and a notified lead
+    deps.settings = replace(deps.settings, ack_minutes=5)
     lead_id = submit(deps, clock)
     drain(client, aws)
 
-    # WHEN SNS is down at the first sweep past two hours, and back for the next
+    # WHEN SNS is down at the first sweep past five minutes, and back for the next
     sns.active = True
-    assert sweep_at(client, clock, START + timedelta(hours=2))["reminders"] == 0
+    assert sweep_at(client, clock, START + timedelta(minutes=5))["reminders"] == 0
     sns.active = False
-    assert sweep_at(client, clock, START + timedelta(hours=2, minutes=5))["reminders"] == 1
+    assert sweep_at(client, clock, START + timedelta(minutes=6))["reminders"] == 1
 
     # THEN exactly one reminder reached staff
     assert noticed(aws, "reminder") == {lead_id: 1}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.hours import parse_hours
+from chalicelib.hours import add_clinic_minutes, parse_hours
 from chalicelib.settings import Settings
 
 
@@ -60,6 +61,11 @@ def test_is_open_follows_the_clinics_own_clock(moment: datetime, open_: bool) ->
         ({"CLINIC_PHONE": "call us"}, "CLINIC_PHONE"),
         ({"CLINIC_PHONE": "12"}, "CLINIC_PHONE"),
         ({"FORM_URL": "javascript:alert(1)"}, "FORM_URL"),
+        ({"CLINIC_HOLIDAYS": "Christmas"}, "CLINIC_HOLIDAYS must be dates like '2026-12-25"),
+        ({"CLINIC_HOLIDAYS": "2026-12-25, 2026-13-01"}, "'2026-13-01' is not a date"),
+        ({"URGENT_ACK_MINUTES": "ten"}, "URGENT_ACK_MINUTES must be a whole number of minutes"),
+        ({"URGENT_ACK_MINUTES": "0"}, "URGENT_ACK_MINUTES"),
+        ({"ACK_MINUTES": "-5"}, "ACK_MINUTES must be a whole number of minutes from 1 to 1440"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_setting(env: dict[str, str], words: str) -> None:
@@ -73,3 +79,69 @@ def test_the_clinic_phone_becomes_a_tel_link() -> None:
     assert settings.clinic_phone_link == "tel:+12025550100"
     assert Settings.from_env({"CLINIC_PHONE": "202.555.0100"}).clinic_phone_link == "tel:2025550100"
     assert Settings.from_env({}).clinic_phone_link == ""
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def local(*parts: int) -> datetime:
+    """A wall-clock time in New York."""
+    return datetime(*parts, tzinfo=NEW_YORK)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("received", "minutes", "due"),
+    [
+        # Friday 17:50: ten minutes on Friday, the other twenty from Monday's opening.
+        (local(2026, 11, 27, 17, 50), 30, local(2026, 11, 30, 8, 20)),
+        # Inside hours the clock is the wall clock.
+        (local(2026, 12, 1, 9, 0), 30, local(2026, 12, 1, 9, 30)),
+        # Before opening and on a weekend it starts at the next opening.
+        (local(2026, 12, 1, 6, 0), 30, local(2026, 12, 1, 8, 30)),
+        (local(2026, 12, 5, 11, 0), 30, local(2026, 12, 7, 8, 30)),
+        # Landing exactly on closing time is closing time, not the next morning.
+        (local(2026, 12, 1, 17, 30), 30, local(2026, 12, 1, 18, 0)),
+        # At closing time the clinic is closed: the next morning.
+        (local(2026, 12, 1, 18, 0), 10, local(2026, 12, 2, 8, 10)),
+        # Over the spring change of clock (Sunday 8 March 2026) Monday opens at 08:00 summer time.
+        (local(2026, 3, 6, 17, 50), 30, local(2026, 3, 9, 8, 20)),
+        # More than a day of clinic time runs over several days.
+        (local(2026, 12, 1, 17, 0), 60 + 600 + 30, local(2026, 12, 3, 8, 30)),
+    ],
+)
+def test_clinic_minutes_count_only_while_the_clinic_is_open(received: datetime, minutes: int, due: datetime) -> None:
+    hours = parse_hours("Mon-Fri 08:00-18:00", "America/New_York")
+    assert add_clinic_minutes(hours, received, minutes) == due.astimezone(UTC)
+
+
+def test_the_clock_skips_holidays_and_lunch_breaks_and_takes_any_time_zone_in() -> None:
+    # GIVEN a clinic closed for lunch and on Monday 30 November
+    hours = parse_hours("Mon-Fri 08:00-12:00, Mon-Fri 13:00-18:00", "America/New_York", frozenset({date(2026, 11, 30)}))
+    # THEN Friday 17:50 runs on to Tuesday, and a lead at 11:50 waits out the lunch hour
+    assert add_clinic_minutes(hours, local(2026, 11, 27, 17, 50), 30) == local(2026, 12, 1, 8, 20)
+    assert add_clinic_minutes(hours, local(2026, 12, 1, 11, 50), 30) == local(2026, 12, 1, 13, 20)
+    # AND the holiday is closed all day
+    assert not hours.is_open(local(2026, 11, 30, 10, 0))
+    # AND an instant given in UTC is the same instant
+    assert add_clinic_minutes(hours, datetime(2026, 12, 1, 14, 0, tzinfo=UTC), 30) == local(2026, 12, 1, 9, 30)
+
+
+def test_overlapping_spans_are_counted_once() -> None:
+    hours = parse_hours("Mon-Fri 08:00-12:00, Mon 10:00-14:00", "America/New_York")
+    # Monday is open 08:00-14:00 without a gap or double time; Tuesday 08:00-12:00.
+    assert add_clinic_minutes(hours, local(2026, 11, 30, 11, 0), 120) == local(2026, 11, 30, 13, 0)
+    assert add_clinic_minutes(hours, local(2026, 12, 1, 11, 0), 120) == local(2026, 12, 2, 9, 0)
+
+
+def test_the_holidays_setting_closes_those_days() -> None:
+    settings = Settings.from_env({"CLINIC_HOLIDAYS": " 2026-12-25 ,2027-01-01,"})
+    assert settings.clinic_holidays == "2026-12-25, 2027-01-01"
+    assert settings.office_hours.holidays == frozenset({date(2026, 12, 25), date(2027, 1, 1)})
+    assert not settings.office_hours.is_open(local(2026, 12, 25, 10, 0))
+    assert settings.office_hours.is_open(local(2026, 12, 24, 10, 0))
+
+
+def test_the_acknowledgement_minutes_are_stage_settings_with_defaults() -> None:
+    assert (Settings.from_env({}).urgent_ack_minutes, Settings.from_env({}).ack_minutes) == (10, 30)
+    changed = Settings.from_env({"URGENT_ACK_MINUTES": "5", "ACK_MINUTES": "45"})
+    assert (changed.urgent_ack_minutes, changed.ack_minutes) == (5, 45)

@@ -11,6 +11,7 @@ import pytest
 DOMAIN_MODULES = [
     "chalicelib.service",
     "chalicelib.delivery",
+    "chalicelib.escalation",
     "chalicelib.ports",
     "chalicelib.errors",
     "chalicelib.memory",

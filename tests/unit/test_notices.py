@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -49,7 +50,18 @@ def test_notice_fields_are_only_the_safe_ones() -> None:
         "best_time",
         "language",
         "contact",
+        "escalation",
     }
+
+
+def test_an_escalation_says_which_alert_it_is_and_nothing_more_about_the_person() -> None:
+    notice = Notice.for_lead({**LEAD, "priority": "urgent"}, "escalation", "minimal", escalation=2)
+    assert notice.sms_text().startswith("URGENT, not picked up yet (alert 2): call back at once.")
+    assert notice.message_attributes()["event"] == {"DataType": "String", "StringValue": "escalation"}
+    assert notice.message_attributes()["priority"] == {"DataType": "String", "StringValue": "urgent"}
+    assert "Opening it in the staff inbox stops these alerts." in notice.email_text()
+    for value in [*HEALTH, "Marisol", "marisol.q@example.org", "+12025550143", "555"]:
+        assert value not in all_texts(notice)
 
 
 def test_minimal_notice_has_no_name_contact_or_health_detail() -> None:
@@ -97,6 +109,59 @@ def test_the_language_attribute_is_the_leads_language() -> None:
     attributes = Notice.for_lead(dict(LEAD, language="es"), "new_lead", "minimal").message_attributes()
     assert attributes["language"] == {"DataType": "String", "StringValue": "es"}
     assert "ketamine_infusion" not in json.dumps(attributes)
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A stage whose staff inbox is at this address."""
+    from chalicelib import runtime
+    from chalicelib.settings import Settings
+
+    url = "https://staff.clinic.example/staff/"
+    monkeypatch.setattr(runtime, "settings", lambda: Settings(staff_inbox_url=url))
+    return url
+
+
+@pytest.mark.parametrize("detail", ["minimal", "contact"])
+def test_both_texts_link_to_the_lead_in_the_inbox_by_id_only(inbox: str, detail: str) -> None:
+    # GIVEN a stage with a staff inbox, and a lead
+    notice = Notice.for_lead(LEAD, "new_lead", detail)
+    link = f"{inbox}#lead={LEAD['lead_id']}"
+    # THEN the SMS and the email each carry the lead's own link, and no command line
+    assert notice.sms_text().endswith(f"Open: {link}")
+    assert f"Open it in the staff inbox: {link}" in notice.email_text()
+    assert "./leads" not in notice.email_text() and "staff tool" not in notice.sms_text()
+    # AND the only thing about the visitor in any link is the lead id
+    texts = "\n".join([notice.sns_message(), notice.subject(), notice.email_text(), notice.sms_text()])
+    links = re.findall(r"https://[^\s\"]+", texts)
+    assert links and set(links) == {link}
+
+
+def test_without_an_inbox_the_email_says_how_to_open_the_lead_with_the_staff_tool() -> None:
+    notice = Notice.for_lead(LEAD, "new_lead", "minimal")
+    assert f"show {LEAD['lead_id']}" in notice.email_text()
+    assert "https://" not in all_texts(notice)
+
+
+def test_the_inbox_address_is_a_full_https_address_without_a_fragment() -> None:
+    from chalicelib.settings import Settings
+
+    assert Settings.from_env({"STAFF_INBOX_URL": "https://x.example/staff/#old"}).staff_inbox_url == (
+        "https://x.example/staff/"
+    )
+    with pytest.raises(ValueError, match="STAFF_INBOX_URL"):
+        Settings.from_env({"STAFF_INBOX_URL": "x.example/staff/"})
+
+
+def test_the_spam_digest_has_room_for_counts_only() -> None:
+    from chalicelib.notices import SpamDigest
+
+    assert set(SpamDigest.model_fields) == {"event", "held", "waiting"}
+    with pytest.raises(ValidationError):
+        SpamDigest(held=1, waiting=1, lead_id=LEAD["lead_id"])  # type: ignore[call-arg]
+    digest = SpamDigest(held=1, waiting=3)
+    assert "1 submission was held as spam in the last day; 3 in all are waiting" in digest.sms_text()
+    assert "./leads --stage dev list --spam" in digest.email_text()  # no inbox on this stage: the staff tool
 
 
 def test_a_spanish_speakers_notice_stays_english_and_says_prefers_spanish() -> None:

@@ -1,0 +1,74 @@
+"""Write the staff inbox's screenshots in docs/: `python -m tests.browser.inbox_screenshots`.
+
+Starts the local stack on free ports, adds an intake member, sends a few
+leads (one urgent), signs in with Debian's Chromium and saves the sign-in
+page, the list with the urgent lead on top and a lead, on a desktop and on a
+320 px phone.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.inbox import DESKTOP, PHONE, inbox_url, member, row, send, sign_in
+from tests.browser.support import launch, new_page
+from tests.e2e.stack import LocalStack
+
+DOCS = Path(__file__).parents[2] / "docs"
+WIDE = {**DESKTOP, "viewport": {"width": 1100, "height": 760}}
+
+
+def capture(stack: LocalStack, browser: Any) -> list[Path]:
+    """Save the screenshots; returns their paths."""
+    intake = member(stack, "intake", "sam")
+    send(stack, "Jordan", best_time="evening", utm_source="newsletter", utm_campaign="ptsd-autumn")
+    send(stack, "Marisol", preferred_contact="email")
+    urgent = send(stack, "Alex", "Some nights I want to kill myself.", preferred_contact="text", consent_to_text=True)
+    time.sleep(2)  # the stream pump sends their notices
+    shots = []
+    for name, options in (("desktop", WIDE), ("phone", PHONE)):
+        with new_page(browser, **options) as page:
+            page.goto(inbox_url(stack))
+            page.locator("#password-form").wait_for()
+            page.get_by_label("Email").fill(intake.email)
+            shots.append(DOCS / f"inbox-sign-in-{name}.png")
+            page.screenshot(path=str(shots[-1]))
+            page.get_by_label("Email").fill("")
+            sign_in(page, intake)
+            row(page, urgent).wait_for()
+            page.mouse.move(0, 0)
+            shots.append(DOCS / f"inbox-list-{name}.png")
+            page.screenshot(path=str(shots[-1]))
+            row(page, urgent).locator("a.open").click()
+            page.locator("#lead-title").wait_for()
+            if name == "desktop":  # claimed once; the phone shows it held
+                page.get_by_role("button", name="Claim this lead").click()
+                page.locator("#lead-message", has_text="You hold this lead now.").wait_for()
+            page.locator("#lead-title").focus()
+            shots.append(DOCS / f"inbox-lead-{name}.png")
+            page.screenshot(path=str(shots[-1]))
+    return shots
+
+
+def main() -> int:
+    """Start the stack and Chromium, write the screenshots, stop everything."""
+    DOCS.mkdir(exist_ok=True)
+    stack = LocalStack()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            for path in capture(stack, browser):
+                print(f"Wrote {path.relative_to(DOCS.parent)}")
+            browser.close()
+    finally:
+        stack.stop(signal.SIGTERM)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
