@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 NOTICE_LEASE = timedelta(seconds=60)
 # The spam digest counts what was held in this window, and its day's marker is kept this long.
-SPAM_DIGEST_WINDOW = timedelta(days=1)
 SPAM_DIGEST_KEPT = timedelta(days=3)
 # What deliver_notice returns when the notice was not ours to send (spam, sent, or another sender's lease).
 SKIPPED = "skipped"
@@ -127,8 +126,10 @@ def send_spam_digest(deps: Deps) -> bool:
     Spam is never notified one by one; without this a real person flagged by
     mistake would wait unseen until the lead expired. The notice carries two
     counts and nothing of what was sent. Only a day on which some spam arrived
-    (in the last 24 hours) gets one, and the day's marker is taken with a
-    conditional write, so overlapping sweeps send it once.
+    since the previous clinic day opened gets one (so Monday's counts the
+    weekend's, and spam that came after a day's notice is told the next
+    day), and the day's marker is taken with a conditional write, so
+    overlapping sweeps send it once.
     """
     from zoneinfo import ZoneInfo
 
@@ -136,7 +137,9 @@ def send_spam_digest(deps: Deps) -> bool:
     hours = deps.settings.office_hours
     if not hours.is_open(now):
         return False
-    held = deps.store.count_leads(Status.SPAM, iso(now - SPAM_DIGEST_WINDOW))
+    from chalicelib.hours import previous_clinic_day_opening
+
+    held = deps.store.count_leads(Status.SPAM, iso(previous_clinic_day_opening(hours, now)))
     if held == 0:
         return False
     day = now.astimezone(ZoneInfo(hours.timezone)).date().isoformat()

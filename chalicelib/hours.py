@@ -141,6 +141,21 @@ class OfficeHours:
         return merged
 
 
+def previous_clinic_day_opening(hours: OfficeHours, moment: datetime) -> datetime:
+    """When the clinic first opened (UTC) on its last open day before `moment`'s own day, in its time zone.
+
+    Monday's answer is Friday's opening with hours Mon-Fri; holidays are
+    skipped. A week with no open day before it (every span a holiday) gives
+    `moment` less seven days.
+    """
+    day = moment.astimezone(_zone(hours.timezone)).date()
+    for back in range(1, 8 + len(hours.holidays)):
+        intervals = hours.open_intervals(day - timedelta(days=back))
+        if intervals:
+            return intervals[0][0]
+    return moment.astimezone(UTC) - timedelta(days=7)
+
+
 def add_clinic_minutes(hours: OfficeHours, start: datetime, minutes: float) -> datetime:
     """The instant (UTC) when `minutes` of open clinic time have passed since `start` (timezone-aware).
 

@@ -154,7 +154,9 @@ class SpamDigest(BaseModel):
 
     def _counts(self) -> str:
         held = "1 submission was" if self.held == 1 else f"{self.held} submissions were"
-        return f"{held} held as spam in the last day; {self.waiting} in all are waiting for review."
+        return (
+            f"{held} held as spam since the previous clinic day opened; {self.waiting} in all are waiting for review."
+        )
 
     def _where(self) -> str:
         base = _inbox_url()

@@ -93,6 +93,7 @@ LEAD_KEYS = {
     "notice_due_at",
     "expires_at",
     "language",
+    "ack_due_at",  # the speed-to-lead clock: when this lead is next due an escalation or reminder
 }
 CONSENT_KEYS = {"contact", "text", "notice_version", "at", "ip", "user_agent"}
 SOURCE_KEYS = {"source_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}

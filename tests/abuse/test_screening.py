@@ -56,7 +56,12 @@ def test_suspected_spam_gets_a_real_answer_is_kept_30_days_and_never_notified(cl
     clock.advance(hours=1)
     service.sweep(deps)
     assert noticed(aws) == {real.json_body["lead_id"]: 1}
-    others = [n for n in aws.notices() if n["attributes"]["event"] != "new_lead"]
+    # (the real lead, unopened for an hour, also gets its reminder; the spam none)
+    reminders = [n for n in aws.notices() if n["attributes"]["event"] == "reminder"]
+    assert all(
+        real.json_body["lead_id"] in n["raw"] and flagged.json_body["lead_id"] not in n["raw"] for n in reminders
+    )
+    others = [n for n in aws.notices() if n["attributes"]["event"] not in ("new_lead", "reminder")]
     assert [n["attributes"]["event"] for n in others] == ["spam_digest"]
     assert "1 submission was held as spam" in others[0]["texts"]["sms"]
     assert flagged.json_body["lead_id"] not in others[0]["raw"]
@@ -97,12 +102,14 @@ def test_restoring_a_spam_lead_makes_it_new_and_sends_its_notice_exactly_once(cl
     assert (lead["status"], lead["notice_state"], lead["notice_attempts"]) == ("new", "sent", 1)
     assert "expires_at" not in lead and "notice_queue" not in lead
     assert noticed(aws) == {lead_id: 1}
-    # AND the stream's record of the change, and later sweeps (short of the follow-up reminder), send nothing more
+    # AND the stream's record of the change, and later sweeps, send no second notice of it:
+    # only the one reminder that an unopened lead gets
     drain(client, aws, reader)
     for hours in (1, 6, 12):
         clock.advance(hours=hours)
         service.sweep(deps)
-    assert len(aws.notices()) == 1
+    assert noticed(aws) == {lead_id: 1}
+    assert [n["attributes"]["event"] for n in aws.notices()] == ["new_lead", "reminder"]
 
 
 def test_restoring_twice_or_a_lead_that_is_not_spam_is_refused(client, aws, deps, clock):

@@ -100,7 +100,7 @@ def test_each_function_gets_its_own_policy_without_wildcards_on_the_stacks_resou
     assert resources == {
         "api_handler": {table, key},
         "notify_staff": {table, stream, "*", topic, key},  # "*": ListStreams alone
-        "sweeper": {table, outputs["NoticeIndexArn"], outputs["AckIndexArn"], topic, key},
+        "sweeper": {table, outputs["NoticeIndexArn"], outputs["AckIndexArn"], outputs["StatusIndexArn"], topic, key},
     }
     # Each function writes its own log group, and no other.
     logs = {
@@ -367,6 +367,7 @@ def test_each_policy_allows_every_call_its_function_makes_and_nothing_more(
         post(client, valid_lead(first_name="Jo", email="jo@example.org", message="I want to end my life")).status_code
         == 201
     )
+    assert post(client, valid_lead(first_name="Bo", email="bo@example.org", website="x")).status_code == 201  # spam
     running[0] = "notify_staff"
     pump(client, aws)  # claim, publish, record
     running[0] = "staff"
@@ -374,10 +375,18 @@ def test_each_policy_allows_every_call_its_function_makes_and_nothing_more(
 
     service.set_status(json.loads(worked.body)["lead_id"], "contacted", deps)  # worked without being opened
     running[0] = "sweeper"
+    # The sweep runs within clinic hours (the next open minute), so the day's spam digest goes out too.
+    from datetime import UTC, datetime
+
+    from chalicelib.hours import add_clinic_minutes
+
+    sweep_at = add_clinic_minutes(deps.settings.office_hours, datetime.now(UTC), 1)
+    deps.clock = lambda: sweep_at
     tally = client.lambda_.invoke("sweeper", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, []))
     assert first.status_code == 201
     assert (tally.payload["escalations"], tally.payload["reminders"], tally.payload["stopped"]) == (1, 2, 1)
-    assert len(aws.notices()) == 4 + 3  # four new-lead notices, an escalation and two reminders
+    assert tally.payload["spam_digest"] == 1
+    assert len(aws.notices()) == 4 + 3 + 1  # four new-lead notices, an escalation, two reminders, the spam digest
 
     arns = {aws.table: _stack_outputs()["TableArn"]}
     for handler in HANDLERS:

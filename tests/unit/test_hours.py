@@ -145,3 +145,18 @@ def test_the_acknowledgement_minutes_are_stage_settings_with_defaults() -> None:
     assert (Settings.from_env({}).urgent_ack_minutes, Settings.from_env({}).ack_minutes) == (10, 30)
     changed = Settings.from_env({"URGENT_ACK_MINUTES": "5", "ACK_MINUTES": "45"})
     assert (changed.urgent_ack_minutes, changed.ack_minutes) == (5, 45)
+
+
+def test_the_previous_clinic_day_of_a_monday_is_friday_and_holidays_are_skipped() -> None:
+    from dataclasses import replace
+    from datetime import UTC, date, datetime
+
+    from chalicelib.hours import parse_hours, previous_clinic_day_opening
+
+    hours = parse_hours("Mon-Fri 08:00-18:00", "America/New_York")
+    monday = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 10:00 in New York
+    assert previous_clinic_day_opening(hours, monday) == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+    tuesday = datetime(2026, 12, 1, 13, 30, tzinfo=UTC)
+    assert previous_clinic_day_opening(hours, tuesday) == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    closed_friday = replace(hours, holidays=frozenset({date(2026, 11, 27)}))
+    assert previous_clinic_day_opening(closed_friday, monday) == datetime(2026, 11, 26, 13, 0, tzinfo=UTC)

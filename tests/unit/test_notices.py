@@ -160,7 +160,9 @@ def test_the_spam_digest_has_room_for_counts_only() -> None:
     with pytest.raises(ValidationError):
         SpamDigest(held=1, waiting=1, lead_id=LEAD["lead_id"])  # type: ignore[call-arg]
     digest = SpamDigest(held=1, waiting=3)
-    assert "1 submission was held as spam in the last day; 3 in all are waiting" in digest.sms_text()
+    assert (
+        "1 submission was held as spam since the previous clinic day opened; 3 in all are waiting" in digest.sms_text()
+    )
     assert "./leads --stage dev list --spam" in digest.email_text()  # no inbox on this stage: the staff tool
 
 
