@@ -222,7 +222,8 @@ class MemoryLeadStore:
                 notice_due_at=notice_due_at,
                 restored_at=now,
             )
-            _drop(lead, "expires_at")
+            for attribute in ("expires_at", "acknowledged_at", "acknowledged_by"):
+                _drop(lead, attribute)
             _clock(lead, ack_due_at)
             self._audit(audit)
             return True
