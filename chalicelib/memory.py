@@ -344,6 +344,11 @@ class MemoryLeadStore:
         """How many leads of this status were created at or after `since`."""
         return sum(1 for _ in self.leads_created_between(status, since, None))
 
+    def spam_digest_taken(self, day: str) -> bool:
+        """True if the day's spam digest was taken."""
+        with self._lock:
+            return day in self.spam_digests
+
     def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
         """Take the one spam digest of a day."""
         with self._lock:

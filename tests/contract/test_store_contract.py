@@ -407,3 +407,11 @@ def test_leads_of_a_status_are_counted_from_a_time(store: Any) -> None:
     assert store.count_leads(Status.SPAM, None) == 3
     assert store.count_leads(Status.SPAM, "2026-12-03T00:00:00.000Z") == 0
     assert store.count_leads(Status.NEW, None) == 1
+
+
+def test_whether_a_days_spam_digest_was_taken_is_one_read(store: Any) -> None:
+    assert store.spam_digest_taken("2026-12-01") is False
+    assert store.claim_spam_digest("2026-12-01", now=DUE, expires_at=NOW + 86400)
+    assert store.spam_digest_taken("2026-12-01") is True and store.spam_digest_taken("2026-12-02") is False
+    store.release_spam_digest("2026-12-01")
+    assert store.spam_digest_taken("2026-12-01") is False
