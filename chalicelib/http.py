@@ -6,6 +6,7 @@ import base64
 import hashlib
 import html
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -420,7 +421,7 @@ def guarded(view: Callable[[], Response], request: Any = None) -> Response:
     try:
         return view()
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
-        log_event("unhandled_error", code=type(exc).__name__, status_code=500)
+        log_event("unhandled_error", level=logging.ERROR, code=type(exc).__name__, status_code=500)
         if request is None:
             return _failure(False, 500, "problem.unexpected", {})
         is_form = _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM

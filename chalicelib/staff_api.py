@@ -10,6 +10,7 @@ holds: a bad lead id is "no such lead", never the id typed.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
-from chalicelib.auth import Action, Forbidden, Role, StaffUser, TokenVerifier, Unauthenticated
+from chalicelib.auth import Action, Forbidden, KeysUnavailable, Role, StaffUser, TokenVerifier, Unauthenticated
 from chalicelib.errors import LeadNotFound, StorageUnavailable
 from chalicelib.leads import Priority, Status
 from chalicelib.logs import log_event
@@ -141,7 +142,9 @@ def staff_route(
         except Exception as exc:  # noqa: BLE001 - every outcome is mapped here, the unexpected to a bare 500
             return _answer(exc, action)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: even mapping failed
-        log_event("staff_unhandled_error", code=type(exc).__name__, route=action.value, status_code=500)
+        log_event(
+            "staff_unhandled_error", level=logging.ERROR, code=type(exc).__name__, route=action.value, status_code=500
+        )
         return problem(500, "Something went wrong", "The request could not be completed. Please try again.")
 
 
@@ -183,6 +186,14 @@ def _answer(exc: Exception, action: Action) -> Response:
         # The action's own words (empty, too long, one too many), which never hold the note's text.
         said = str(exc) or f"a note holds 1 to {actions.NOTE_LIMIT} characters"
         return _invalid("text", said[0].upper() + said[1:] + ".")
+    if isinstance(exc, KeysUnavailable):
+        log_event("staff_keys_unavailable", level=logging.WARNING, code=exc.reason, route=action.value, status_code=503)
+        return problem(
+            503,
+            "Temporarily unavailable",
+            "Sign-in could not be checked just now. Please try again in a moment.",
+            {"Retry-After": RETRY_AFTER_UNAVAILABLE},
+        )
     if isinstance(exc, StorageUnavailable):
         log_event("staff_storage_unavailable", code=exc.code, route=action.value, status_code=503)
         return problem(
@@ -191,7 +202,9 @@ def _answer(exc: Exception, action: Action) -> Response:
             "The lead store could not be reached. Please try again in a moment.",
             {"Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
-    log_event("staff_unhandled_error", code=type(exc).__name__, route=action.value, status_code=500)
+    log_event(
+        "staff_unhandled_error", level=logging.ERROR, code=type(exc).__name__, route=action.value, status_code=500
+    )
     return problem(500, "Something went wrong", "The request could not be completed. Please try again.")
 
 
@@ -252,7 +265,7 @@ def list_leads(call: Call) -> Response:
     assigned = _choice(call, "assigned", (actions.ASSIGNED_TO_ME,))
     language = _choice(call, "language", languages())
     raw_limit = call.query("limit") or "50"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_PAGE:
         raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {MAX_PAGE}.")
     page = actions.list_leads(
         call.deps,
