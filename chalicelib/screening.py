@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.leads import Submission
-from chalicelib.words import DEFAULT_LANGUAGE, text
-
-if TYPE_CHECKING:
-    from chalicelib.phrases import Phrase
+from chalicelib.words import DEFAULT_LANGUAGE, languages, text
 
 # Each line's words (`.name`, `.how`) and its tap-to-call and tap-to-text links
 # (`.call`, `.text`: tel: and sms: links) are in the catalogue, since they
@@ -43,6 +40,11 @@ def crisis_resources(language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
     return [dict(line) for line in _crisis_resources(language)]
 
 
+def language_of_lines(lines: Any, default: str) -> str:
+    """The language whose crisis lines `lines` are (a stored answer's), else `default`."""
+    return next((language for language in languages() if crisis_resources(language) == lines), default)
+
+
 def __getattr__(name: str) -> Any:
     # CRISIS_RESOURCES, the English lines, read from the catalogue only when first asked for.
     if name == "CRISIS_RESOURCES":
@@ -53,7 +55,8 @@ def __getattr__(name: str) -> Any:
 # Every language's list runs on every message, whatever the form's language:
 # people mix languages. The files are named here rather than globbed, so a
 # draft or an editor's backup in data/ never changes screening unreviewed
-# (a test fails if a crisis_phrases*.txt file is not named here).
+# (a test fails if a crisis_phrases*.txt file is not named here). Each file
+# is its language's: crisis_phrases_<language>.txt, the default's without a suffix.
 _PHRASES_FILES = (
     Path(__file__).parent / "data" / "crisis_phrases.txt",
     Path(__file__).parent / "data" / "crisis_phrases_es.txt",
@@ -179,19 +182,22 @@ def _fold_confusables(text: str) -> str:
 _Firsts = Iterable[tuple[str, bool]]
 # For each of these sets of words, every match holds at least one (chalicelib/phrases.py, Clauses).
 _Clauses = Iterable[Iterable[str]]
+# One phrase: (line number, regex source, first words, what every match holds, its list's language).
+_Line = tuple[int, str, _Firsts, _Clauses, str]
 
 
 class _Phrase:
     """One line of the list, compiled the first time a message holds its first word and the words it requires."""
 
-    __slots__ = ("_compiled", "any_of", "pattern", "required")
+    __slots__ = ("_compiled", "any_of", "language", "pattern", "required")
 
-    def __init__(self, pattern: str, clauses: _Clauses) -> None:
+    def __init__(self, pattern: str, clauses: _Clauses, language: str) -> None:
         self.pattern = pattern
         sets = [frozenset(c) for c in clauses]
         # Words required outright, and sets of words at least one of which is.
         self.required = frozenset(w for c in sets if len(c) == 1 for w in c)
         self.any_of = tuple(c for c in sets if len(c) > 1)
+        self.language = language
         self._compiled: re.Pattern[str] | None = None
 
     def possible(self, present: frozenset[str]) -> bool:
@@ -207,21 +213,25 @@ class _Phrase:
 class _Index:
     """The phrases, found by their first word so that each word of a message tries only its own."""
 
-    def __init__(self, phrases: Iterable[tuple[int, str, _Firsts, _Clauses]], prefilter: bool = True) -> None:
+    def __init__(self, phrases: Iterable[_Line], prefilter: bool = True) -> None:
         self.by_word: dict[str, list[_Phrase]] = {}
         # Prefixes ("suicid*") are found by their first three letters.
         self.by_start: dict[str, list[tuple[str, _Phrase]]] = {}
         # `prefilter`: a phrase is tried only when the message holds the words it
         # requires, so an ordinary message compiles few patterns. (Off in a test, as the reference.)
-        for _, pattern, firsts, required in phrases:
-            phrase = _Phrase(pattern, required if prefilter else ())
+        languages: set[str] = set()
+        for _, pattern, firsts, required, language in phrases:
+            phrase = _Phrase(pattern, required if prefilter else (), language)
+            languages.add(language)
             for word, prefix in firsts:
                 if prefix:
                     self.by_start.setdefault(word[:3], []).append((word, phrase))
                 else:
                     self.by_word.setdefault(word, []).append(phrase)
+        self.language_count = len(languages)
 
     def search(self, folded: str) -> bool:
+        """Whether a phrase of any list is in the folded text (the first one found ends the search)."""
         pos = 0
         by_word, by_start = self.by_word, self.by_start
         tokens = folded.split(" ")
@@ -235,6 +245,35 @@ class _Index:
                     return True
             pos += len(word) + 1
         return False
+
+    def languages(self, folded: str) -> set[str]:
+        """The languages of the lists with a phrase in the folded text (read on until each list has matched)."""
+        found: set[str] = set()
+        for language in self._matches(folded, found):
+            found.add(language)
+            if len(found) == self.language_count:
+                break
+        return found
+
+    def _matches(self, folded: str, found: set[str]) -> Iterator[str]:
+        # The language of each phrase found, trying no phrase of a language in `found`.
+        pos = 0
+        by_word, by_start = self.by_word, self.by_start
+        tokens = folded.split(" ")
+        present = frozenset(tokens)
+        for word in tokens:
+            for phrase in by_word.get(word, ()):
+                if phrase.language not in found and phrase.possible(present) and phrase.match(folded, pos):
+                    yield phrase.language
+            for prefix, phrase in by_start.get(word[:3], ()):
+                if (
+                    word.startswith(prefix)
+                    and phrase.language not in found
+                    and phrase.possible(present)
+                    and phrase.match(folded, pos)
+                ):
+                    yield phrase.language
+            pos += len(word) + 1
 
     def compile_all(self) -> None:
         """Compile every phrase now (a malformed one raises here, not on some later message)."""
@@ -255,22 +294,32 @@ class _Index:
 _COMPILED_FILE = Path(__file__).parent / "data" / "crisis_phrases.compiled.json"
 
 
+# Part of the hash: an export written in an older shape is stale, whatever the lists say.
+_EXPORT_FORMAT = "3: each phrase with its list's language and what every match holds"
+
+
 def phrase_sources() -> tuple[str, list[tuple[str, str]]]:
     """The hash of the reviewed lists and their (file name, text)."""
     import hashlib
 
     texts = [(path.name, path.read_text(encoding="utf-8")) for path in _PHRASES_FILES]
-    digest = hashlib.sha256("\x00".join(f"{name}\x00{body}" for name, body in texts).encode()).hexdigest()
-    return digest, texts
+    said = "\x00".join([_EXPORT_FORMAT, *(f"{name}\x00{body}" for name, body in texts)])
+    return hashlib.sha256(said.encode()).hexdigest(), texts
 
 
-def read_lists(texts: list[tuple[str, str]]) -> list[Phrase]:
-    """Every phrase of the lists as (line number, regex source, first words, what every match contains)."""
+def list_language(name: str) -> str:
+    """The language of a phrase list by its file name: crisis_phrases_es.txt is "es", crisis_phrases.txt the default."""
+    return name.removesuffix(".txt").removeprefix("crisis_phrases").lstrip("_") or DEFAULT_LANGUAGE
+
+
+def read_lists(texts: list[tuple[str, str]]) -> list[_Line]:
+    """Every phrase of the lists as (line number, regex source, first words, what every match holds, language)."""
     from chalicelib.phrases import phrase_lines
 
-    lines: list[Phrase] = []
+    lines: list[_Line] = []
     for name, body in texts:
-        lines += phrase_lines(body, name)
+        language = list_language(name)
+        lines += [(*line, language) for line in phrase_lines(body, name)]
     return lines
 
 
@@ -284,7 +333,9 @@ def _crisis_index() -> _Index:
     except (OSError, ValueError):
         compiled = {}
     if compiled.get("sources") == digest:
-        return _Index((0, pattern, firsts, required) for pattern, firsts, required in compiled["phrases"])
+        return _Index(
+            (0, pattern, firsts, required, language) for pattern, firsts, required, language in compiled["phrases"]
+        )
     return _Index(read_lists(texts))
 
 
@@ -293,6 +344,32 @@ def suggests_crisis(text: str | None) -> bool:
     if not text:
         return False
     return _crisis_index().search(normalise(text))
+
+
+def crisis_languages(text: str | None) -> frozenset[str]:
+    """The languages whose reviewed list has a phrase in the text; empty when it suggests no crisis.
+
+    A message with no phrase costs what `suggests_crisis` does; only one with
+    a phrase is read again, to find every list it matches.
+    """
+    if not text:
+        return frozenset()
+    index, folded = _crisis_index(), normalise(text)
+    return frozenset(index.languages(folded)) if index.search(folded) else frozenset()
+
+
+def lines_language(matched: Collection[str], language: str, chosen: bool) -> str:
+    """The language to give the crisis lines in, for a message that matched the lists of `matched`.
+
+    The answer's `language`, unless the visitor named none (`chosen` false)
+    and the message matched another language's list than the default's and
+    not the answer's: then that one. The default's list (English) does not
+    count, as its words ("suicid…") catch Spanish ones too; only a Spanish
+    message matches the Spanish list. The lines give the same numbers in
+    every language, so a reader of either still finds them.
+    """
+    telling = [other for other in languages() if other in matched and other != DEFAULT_LANGUAGE]
+    return telling[0] if telling and not chosen and language not in telling else language
 
 
 def spam_reasons(sub: Submission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:

@@ -19,8 +19,8 @@ def compiled() -> str:
     """The file's text for the lists as they are now."""
     digest, texts = screening.phrase_sources()
     phrases = [
-        [pattern, sorted([w, p] for w, p in firsts), sorted(sorted(clause) for clause in required)]
-        for _, pattern, firsts, required in screening.read_lists(texts)
+        [pattern, sorted([w, p] for w, p in firsts), sorted(sorted(clause) for clause in required), language]
+        for _, pattern, firsts, required, language in screening.read_lists(texts)
     ]
     # One phrase a line: a reviewed change to a list shows as the lines it changed.
     lines = ",\n".join(json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in phrases)
