@@ -361,15 +361,20 @@ def crisis_languages(text: str | None) -> frozenset[str]:
 def lines_language(matched: Collection[str], language: str, chosen: bool) -> str:
     """The language to give the crisis lines in, for a message that matched the lists of `matched`.
 
-    The answer's `language`, unless the visitor named none (`chosen` false)
-    and the message matched another language's list than the default's and
-    not the answer's: then that one. The default's list (English) does not
-    count, as its words ("suicid…") catch Spanish ones too; only a Spanish
-    message matches the Spanish list. The lines give the same numbers in
-    every language, so a reader of either still finds them.
+    The answer's `language`, unless the message matched another language's
+    list than the default's and not the answer's, and either the visitor
+    named no language (`chosen` false) or the default's list did not match
+    at all (words only in that language: the English form, which always
+    names English, filled in by a person writing Spanish). The default's
+    list (English) alone does not count, as its words ("suicid…") catch
+    Spanish ones too; only a Spanish message matches the Spanish list. The
+    lines give the same numbers in every language, so a reader of either
+    still finds them.
     """
     telling = [other for other in languages() if other in matched and other != DEFAULT_LANGUAGE]
-    return telling[0] if telling and not chosen and language not in telling else language
+    if not telling or language in telling:
+        return language
+    return telling[0] if not chosen or DEFAULT_LANGUAGE not in matched else language
 
 
 def spam_reasons(sub: Submission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:

@@ -399,8 +399,17 @@ def test_a_spanish_crisis_message_without_a_language_gets_the_spanish_lines(
     assert lead["priority"] == "urgent" and lead["language"] == "en"
 
 
-def test_a_form_that_names_english_keeps_the_english_lines(client: Any, aws: Stack) -> None:
+def test_the_english_form_filled_in_spanish_by_a_person_in_crisis_gives_the_spanish_lines(
+    client: Any, aws: Stack
+) -> None:
+    # The English page's form always names English; the person wrote only Spanish.
     response = post(client, valid_lead(message=CRISIS, language="en"))
+    assert response.status_code == 201
+    _spanish_lines(body_of(response)["crisis_resources"])
+
+
+def test_a_form_that_names_english_with_english_crisis_words_keeps_the_english_lines(client: Any, aws: Stack) -> None:
+    response = post(client, valid_lead(message="I want to kill myself, ya no quiero vivir", language="en"))
     lines = body_of(response)["crisis_resources"]
     assert lines[0]["name"] == "988 Suicide & Crisis Lifeline"
 

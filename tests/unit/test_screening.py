@@ -328,13 +328,14 @@ def test_screening_says_which_languages_lists_a_message_matched(text: str, match
     [
         ({"es"}, "en", False, "es"),  # written in Spanish, the browser English: the Spanish lines
         ({"en", "es"}, "en", False, "es"),  # the English list also caught the Spanish words
-        ({"es"}, "en", True, "en"),  # the form named English: the visitor chose
+        ({"es"}, "en", True, "es"),  # the English form (which always names English), only Spanish words: Spanish
+        ({"en", "es"}, "en", True, "en"),  # the English form, and English words matched too: as the form said
         ({"en"}, "es", False, "es"),  # English words, a Spanish browser: as the request asked
         ({"en"}, "en", False, "en"),
         ({"es"}, "es", False, "es"),
     ],
 )
-def test_the_crisis_lines_follow_the_spanish_list_unless_the_form_named_a_language(
+def test_the_crisis_lines_follow_a_message_written_only_in_spanish_whatever_the_form_said(
     matched: set[str], language: str, chosen: bool, lines: str
 ) -> None:
     assert screening.lines_language(frozenset(matched), language, chosen) == lines
