@@ -218,6 +218,13 @@ def _choice(call: Call, name: str, allowed: tuple[str, ...]) -> str | None:
     return value
 
 
+def _limit(call: Call, default: int, most: int) -> int:
+    raw = call.query("limit") or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {most}.")
+    return int(raw)
+
+
 def _range(call: Call) -> tuple[str | None, str | None]:
     """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time; both optional), once they read as a range."""
     from chalicelib.staff.actions import time_range
@@ -251,9 +258,7 @@ def list_leads(call: Call) -> Response:
     priority = _choice(call, "priority", tuple(p.value for p in Priority))
     assigned = _choice(call, "assigned", (actions.ASSIGNED_TO_ME,))
     language = _choice(call, "language", languages())
-    raw_limit = call.query("limit") or "50"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
-        raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    limit = _limit(call, 50, MAX_PAGE)
     page = actions.list_leads(
         call.deps,
         call.actor,
@@ -262,7 +267,7 @@ def list_leads(call: Call) -> Response:
         assigned=assigned,
         language=language,
         cursor=call.query("cursor"),
-        limit=int(raw_limit),
+        limit=limit,
     )
     return as_json(page)
 
@@ -349,7 +354,7 @@ def stats(call: Call) -> Response:
 
 
 def audit(call: Call) -> Response:
-    """`GET /staff/audit?date=YYYY-MM-DD`: that day's audit records (admin only)."""
+    """`GET /staff/audit?date=YYYY-MM-DD&cursor=&limit=`: a page of that day's audit records (admin only)."""
     from chalicelib.staff import actions
 
     raw = call.query("date")
@@ -359,7 +364,9 @@ def audit(call: Call) -> Response:
             raise ValueError
     except ValueError as exc:
         raise Refused(400, "Bad date", "date must be a day, YYYY-MM-DD.") from exc
-    return as_json({"date": day.isoformat(), "records": actions.audit_day(day.isoformat(), call.deps, call.actor)})
+    limit = _limit(call, actions.AUDIT_PAGE, actions.AUDIT_PAGE_LIMIT)
+    page = actions.audit_day(day.isoformat(), call.deps, call.actor, cursor=call.query("cursor"), limit=limit)
+    return as_json({"date": day.isoformat(), **page})
 
 
 def fetch_jwks(url: str, timeout: float = 5.0) -> dict[str, Any]:

@@ -9,7 +9,7 @@ is imported when an action runs (the notice model reads labels, not this).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,14 @@ from chalicelib.ids import is_lead_id, new_lead_id
 from chalicelib.leads import Priority, Status
 from chalicelib.ports import AuditAction, AuditRecord
 from chalicelib.staff import read
-from chalicelib.staff.cursor import BadCursor, Cursor, decode_cursor, encode_cursor
+from chalicelib.staff.cursor import (
+    BadCursor,
+    Cursor,
+    decode_audit_cursor,
+    decode_cursor,
+    encode_audit_cursor,
+    encode_cursor,
+)
 from chalicelib.text import clean_block
 from chalicelib.words import DEFAULT_LANGUAGE, languages, supported
 
@@ -36,6 +43,7 @@ __all__ = [
     "StatusChange",
     "add_note",
     "audit_day",
+    "audit_trail",
     "change_status",
     "claim",
     "erase",
@@ -49,6 +57,8 @@ __all__ = [
 
 NOTE_LIMIT = 2000
 LIST_LIMIT = 500
+AUDIT_PAGE = 200  # a day's audit records a page, unless asked
+AUDIT_PAGE_LIMIT = 1000  # at most (a record is about 250 bytes: a page stays far below an answer's 6 MB)
 SUMMARY_FIELDS = (
     "lead_id",
     "created_at",
@@ -349,12 +359,35 @@ def lead_stats(deps: Deps, actor: Actor, lower: str | None, upper: str | None) -
     return {"since": start, "until": end, **compute_stats(leads, deps.settings.office_hours)}
 
 
-def audit_day(day: str, deps: Deps, actor: Actor) -> list[dict[str, Any]]:
-    """That UTC day's audit records (YYYY-MM-DD), oldest first; ValueError for anything else."""
+def audit_day(
+    day: str, deps: Deps, actor: Actor, *, cursor: str | None = None, limit: int = AUDIT_PAGE
+) -> dict[str, Any]:
+    """One page of that UTC day's audit records (YYYY-MM-DD), oldest first: `{"records": [...], "next": token or None}`.
+
+    Pass `next` back as `cursor` for the following page. ValueError for a day
+    that is not one or a limit outside 1 to AUDIT_PAGE_LIMIT; BadCursor for a
+    cursor this day's trail did not give out. Reading the trail is not itself audited.
+    """
     text = day.strip() if isinstance(day, str) else ""
     if len(text) != 10:
         raise ValueError("day must be YYYY-MM-DD")
-    return deps.store.audit_of_day(date.fromisoformat(text).isoformat())
+    if not 1 <= limit <= AUDIT_PAGE_LIMIT:
+        raise ValueError(f"limit must be between 1 and {AUDIT_PAGE_LIMIT}")
+    the_day = date.fromisoformat(text).isoformat()
+    after = decode_audit_cursor(cursor, the_day) if cursor else None
+    records, more = deps.store.audit_of_day(the_day, limit=limit, after=after)
+    return {"records": records, "next": encode_audit_cursor(the_day, more) if more is not None else None}
+
+
+def audit_trail(day: str, deps: Deps, actor: Actor, *, page: int = AUDIT_PAGE_LIMIT) -> Iterator[dict[str, Any]]:
+    """Every audit record of that UTC day, oldest first, read a page at a time (the CLI's `audit`)."""
+    cursor = None
+    while True:
+        answer = audit_day(day, deps, actor, cursor=cursor, limit=page)
+        yield from answer["records"]
+        cursor = answer["next"]
+        if cursor is None:
+            return
 
 
 def time_range(lower: str | None, upper: str | None) -> tuple[str | None, str | None]:

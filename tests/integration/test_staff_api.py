@@ -445,6 +445,50 @@ def test_an_audit_day_that_is_not_a_date_is_400(staff: Staff, query: str) -> Non
     assert_problem(staff.get(f"/staff/audit{query}", "ada"), 400)
 
 
+def add_records(deps: Any, count: int, day: str = "2026-03-02") -> None:
+    from chalicelib.ports import AuditAction, AuditRecord
+
+    for n in range(count):
+        at = f"{day}T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z"
+        deps.store.record_audit(AuditRecord(at, "sam", "intake", AuditAction.LIST, detail=f"{n} rows"))
+
+
+def test_the_audit_trail_of_a_day_comes_in_pages_oldest_first(staff: Staff, deps: Any) -> None:
+    # GIVEN a day of 450 audit records
+    add_records(deps, 450)
+    add_records(deps, 3, day="2026-03-03")
+    # WHEN an admin reads it without choosing a page size
+    first = staff.get("/staff/audit?date=2026-03-02", "ada")
+    # THEN they get the first 200, oldest first, and the cursor of the next page
+    assert first.status == 200, first.raw
+    assert first.body["date"] == "2026-03-02" and len(first.body["records"]) == 200
+    assert first.body["next"]
+    # AND following `next` gives the rest, each record once, until `next` is null
+    shown, answer = list(first.body["records"]), first
+    while answer.body["next"] is not None:
+        answer = staff.get(f"/staff/audit?date=2026-03-02&cursor={answer.body['next']}&limit=100", "ada")
+        assert answer.status == 200, answer.raw
+        assert len(answer.body["records"]) <= 100
+        shown += answer.body["records"]
+    assert [r["detail"] for r in shown] == [f"{n} rows" for n in range(450)]
+    # AND a page may hold up to 1000
+    whole = staff.get("/staff/audit?date=2026-03-02&limit=1000", "ada").body
+    assert len(whole["records"]) == 450 and whole["next"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=ten", "limit=-5", "cursor=not-a-cursor"])
+def test_a_bad_audit_page_is_400(staff: Staff, deps: Any, query: str) -> None:
+    add_records(deps, 3)
+    assert_problem(staff.get(f"/staff/audit?date=2026-03-02&{query}", "ada"), 400)
+
+
+def test_an_audit_cursor_of_one_day_does_not_page_another(staff: Staff, deps: Any) -> None:
+    add_records(deps, 3)
+    token = staff.get("/staff/audit?date=2026-03-02&limit=1", "ada").body["next"]
+    body = assert_problem(staff.get(f"/staff/audit?date=2026-03-03&cursor={token}", "ada"), 400)
+    assert body["title"] == "Bad cursor"
+
+
 # ---------------------------------------------------------------------------
 # The audit trail of each route, and no PHI anywhere
 # ---------------------------------------------------------------------------

@@ -403,15 +403,55 @@ def test_the_audit_trail_of_a_day_oldest_first(deps: Deps) -> None:
     actions.list_leads(deps, ALICE)
     actions.view_lead(lead_id, deps, BOB)
     day = actions.audit_day("2026-12-01", deps, ADMIN)
-    assert [(r["action"], r["actor"], r.get("lead_id")) for r in day] == [
+    assert day["next"] is None
+    assert [(r["action"], r["actor"], r.get("lead_id")) for r in day["records"]] == [
         ("list", "alice", None),
         ("view", "bob", lead_id),
     ]
-    assert day[0]["at"] < day[1]["at"]
-    assert actions.audit_day("2026-12-02", deps, ADMIN) == []
+    assert day["records"][0]["at"] < day["records"][1]["at"]
+    assert actions.audit_day("2026-12-02", deps, ADMIN) == {"records": [], "next": None}
     for bad in ("2026-13-01", "yesterday", "2026-12-1", ""):
         with pytest.raises(ValueError):
             actions.audit_day(bad, deps, ADMIN)
+
+
+def test_the_audit_trail_of_a_day_comes_a_page_at_a_time_and_the_pages_hold_it_all(deps: Deps) -> None:
+    # GIVEN a day of five records
+    lead_id = make_lead(deps)
+    for _ in range(4):
+        actions.list_leads(deps, ALICE)
+    actions.view_lead(lead_id, deps, BOB)
+    # WHEN an admin reads it two records a page, each page's `next` asking for the following one
+    pages = [actions.audit_day("2026-12-01", deps, ADMIN, limit=2)]
+    while pages[-1]["next"] is not None:
+        pages.append(actions.audit_day("2026-12-01", deps, ADMIN, cursor=pages[-1]["next"], limit=2))
+    # THEN they get 2, 2 and 1 records, oldest first, the whole day once
+    assert [len(p["records"]) for p in pages] == [2, 2, 1]
+    assert [r for p in pages for r in p["records"]] == sorted(records(deps), key=lambda r: r["at"])
+    # AND the CLI's walk through every page gives the same
+    assert list(actions.audit_trail("2026-12-01", deps, ADMIN, page=2)) == [r for p in pages for r in p["records"]]
+
+
+def test_a_days_audit_page_holds_200_records_unless_asked_and_at_most_1000(deps: Deps) -> None:
+    for _ in range(201):
+        actions.list_leads(deps, ALICE)
+    first = actions.audit_day("2026-12-01", deps, ADMIN)
+    assert len(first["records"]) == 200 and first["next"] is not None
+    rest = actions.audit_day("2026-12-01", deps, ADMIN, cursor=first["next"], limit=1000)
+    assert len(rest["records"]) == 1 and rest["next"] is None
+    for bad in (0, 1001):
+        with pytest.raises(ValueError):
+            actions.audit_day("2026-12-01", deps, ADMIN, limit=bad)
+
+
+def test_a_days_audit_cursor_continues_only_that_day(deps: Deps) -> None:
+    for _ in range(3):
+        actions.list_leads(deps, ALICE)
+    token = actions.audit_day("2026-12-01", deps, ADMIN, limit=1)["next"]
+    assert token is not None
+    for day, cursor in (("2026-12-02", token), ("2026-12-01", "not-a-cursor"), ("2026-12-01", token[:-3])):
+        with pytest.raises(BadCursor):
+            actions.audit_day(day, deps, ADMIN, cursor=cursor)
 
 
 # -- every read or change of a lead: exactly one record, and never PHI ---------------------------
@@ -473,7 +513,7 @@ def test_no_audit_record_or_log_line_holds_the_persons_details_or_a_notes_text(
     actions.lead_stats(deps, ALICE, None, None)
     actions.view_lead(lead_id, deps, BOB)
     actions.erase(lead_id, deps, ADMIN)
-    trail = actions.audit_day("2026-12-01", deps, ADMIN)
+    trail = actions.audit_day("2026-12-01", deps, ADMIN)["records"]
 
     logs = capsys.readouterr().out
     captured = json.dumps(trail) + logs + str(held.value) + str(stale.value)
