@@ -10,6 +10,7 @@ holds: a bad lead id is "no such lead", never the id typed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,8 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 CSV = "text/csv; charset=utf-8"
 MAX_BODY_BYTES = 16 * 1024
 MAX_PAGE = 100
+# An entity tag as this API makes them (page_tag), strong or weak: anything else in If-None-Match matches nothing.
+ETAG = re.compile(r'(?:W/)?"([0-9a-f]{32})"')
 RETRY_AFTER_UNAVAILABLE = "5"
 # Highest first: a member of several groups acts, and is audited, in the highest.
 ROLE_ORDER = (Role.ADMIN, Role.CLINICIAN, Role.INTAKE)
@@ -54,9 +57,13 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     )
 
 
-def as_json(body: Any, status: int = 200) -> Response:
+def as_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON answer."""
-    return Response(body=json.dumps(body), status_code=status, headers={**NO_STORE, "Content-Type": "application/json"})
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={**NO_STORE, "Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def _authorization(request: Any) -> str | None:
@@ -98,6 +105,12 @@ class Call:
 
         role = highest_role(self.user)
         return Actor(self.user.username, role.value if role else "", source_ip(self.request))
+
+    def header(self, name: str) -> str | None:
+        """One request header (any case), or None when it is absent."""
+        headers = getattr(self.request, "headers", None) or {}
+        value = headers.get(name.lower())
+        return str(value) if value is not None else None
 
     def query(self, name: str) -> str | None:
         """One query parameter, or None when it is absent or empty."""
@@ -164,6 +177,9 @@ def _answer(exc: Exception, action: Action) -> Response:
     if isinstance(exc, Refused):
         log_event("staff_refused", route=action.value, status_code=exc.status)
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
+    if isinstance(exc, actions.Unchanged):
+        # The list the caller already holds: no lead data is answered (and none was audited).
+        return Response(body="", status_code=304, headers={**NO_STORE, "ETag": _etag(exc.tag)})
     if isinstance(exc, LeadNotFound):
         return problem(404, "No such lead", "There is no lead with that id.")
     if isinstance(exc, BadCursor):
@@ -225,6 +241,15 @@ def _limit(call: Call, default: int, most: int) -> int:
     return int(raw)
 
 
+def _etag(tag: str) -> str:
+    return f'"{tag}"'
+
+
+def _seen_tags(call: Call) -> list[str]:
+    """The entity tags of `If-None-Match` (weak or strong, any number); only tags this API could have made."""
+    return ETAG.findall(call.header("If-None-Match") or "")
+
+
 def _range(call: Call) -> tuple[str | None, str | None]:
     """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time; both optional), once they read as a range."""
     from chalicelib.staff.actions import time_range
@@ -268,8 +293,9 @@ def list_leads(call: Call) -> Response:
         language=language,
         cursor=call.query("cursor"),
         limit=limit,
+        seen=_seen_tags(call),
     )
-    return as_json(page)
+    return as_json(page, headers={"ETag": _etag(actions.page_tag(page))})
 
 
 def view_lead(call: Call, raw_id: str) -> Response:

@@ -9,7 +9,9 @@ is imported when an action runs (the notice model reads labels, not this).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,7 @@ __all__ = [
     "NoteInvalid",
     "StaleStatus",
     "StatusChange",
+    "Unchanged",
     "add_note",
     "audit_day",
     "audit_trail",
@@ -51,6 +54,7 @@ __all__ = [
     "export_leads",
     "lead_stats",
     "list_leads",
+    "page_tag",
     "restore",
     "view_lead",
 ]
@@ -104,6 +108,14 @@ class HeldByOther(Exception):
         self.holder = holder
 
 
+class Unchanged(Exception):
+    """The list asked for is the one the caller was last shown (`tag`): nothing is returned, nothing audited."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__("the list is unchanged")
+        self.tag = tag
+
+
 class NoteInvalid(ValueError):
     """A note that is empty, or longer than NOTE_LIMIT characters."""
 
@@ -135,6 +147,17 @@ def _audit(deps: Deps, actor: Actor, action: AuditAction, lead_id: str | None = 
     )
 
 
+def page_tag(page: dict[str, Any]) -> str:
+    """A digest of a list's page as answered: the same exactly when the answer is the same.
+
+    Every listed field (status, holder, notice state...) and the cursor are in
+    it, so any change a staff member could see makes a new tag; it is a
+    one-way digest, so no lead's details can be read from it.
+    """
+    text = json.dumps(page, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def summary(lead: dict[str, Any]) -> dict[str, Any]:
     """A lead as the inbox lists it: exactly SUMMARY_FIELDS (None where the lead has none)."""
     return {name: lead.get(name) for name in SUMMARY_FIELDS}
@@ -158,8 +181,13 @@ def list_leads(
     statuses: Sequence[str] | None = None,
     urgent_first: bool = True,
     full: bool = False,
+    seen: Collection[str] = (),
 ) -> dict[str, Any]:
     """One page of leads: `{"leads": [summary...], "next": token or None}`, newest first, urgent new first.
+
+    `seen`: tags (page_tag) of answers the caller already holds; when this
+    page is one of them, Unchanged is raised instead and nothing is audited,
+    since no lead data is returned (the inbox's polls of an unchanged list).
 
     Spam is listed only when asked for by status. `assigned="me"`: the
     actor's leads; `language`: the leads of visitors answered in it (a lead
@@ -198,8 +226,13 @@ def list_leads(
         )
     page = read.list_page(deps.store, start, limit, keep=_filter(start, actor))
     rows = [read.public(lead) if full else summary(lead) for lead in page.leads]
+    answer = {"leads": rows, "next": encode_cursor(page.next) if page.next is not None else None}
+    if seen:
+        tag = page_tag(answer)
+        if tag in seen:
+            raise Unchanged(tag)
     deps.store.record_audit(_audit(deps, actor, AuditAction.LIST, detail=f"{len(rows)} rows"))
-    return {"leads": rows, "next": encode_cursor(page.next) if page.next is not None else None}
+    return answer
 
 
 def _statuses(status: str | None, statuses: Sequence[str] | None) -> tuple[Status, ...] | None:

@@ -202,6 +202,27 @@ def test_the_days_audit_trail_reads_in_pages_over_http(staff_stack: LocalStack, 
     assert (status, refused["title"]) == (400, "Bad limit")
 
 
+def test_a_poll_of_an_unchanged_list_is_304_with_no_body_and_no_audit_record(
+    staff_stack: LocalStack, intake: Member, admin: Member
+) -> None:
+    token, _ = intake
+    today = datetime.now(UTC).date().isoformat()
+    new_lead(staff_stack, 8)
+    status, headers, _ = staff_stack.staff("/staff/leads?status=new&limit=50", token)
+    assert status == 200 and headers["ETag"]
+    before = len(whole_trail(staff_stack, admin[0], today))
+    status, again, body = staff_stack.staff(
+        "/staff/leads?status=new&limit=50", token, headers={"If-None-Match": headers["ETag"]}
+    )
+    assert (status, body, again["ETag"], again["Cache-Control"]) == (304, None, headers["ETag"], "no-store")
+    assert len(whole_trail(staff_stack, admin[0], today)) == before
+    arrived = new_lead(staff_stack, 9)
+    status, _, listed = staff_stack.staff(
+        "/staff/leads?status=new&limit=50", token, headers={"If-None-Match": headers["ETag"]}
+    )
+    assert status == 200 and arrived in [x["lead_id"] for x in listed["leads"]]
+
+
 def test_a_stale_status_change_is_409_with_the_current_status(
     staff_stack: LocalStack, intake: Member, clinician: Member
 ) -> None:

@@ -9,6 +9,7 @@ run the same routes with the emulator's real Cognito tokens and table.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -487,6 +488,63 @@ def test_an_audit_cursor_of_one_day_does_not_page_another(staff: Staff, deps: An
     token = staff.get("/staff/audit?date=2026-03-02&limit=1", "ada").body["next"]
     body = assert_problem(staff.get(f"/staff/audit?date=2026-03-03&cursor={token}", "ada"), 400)
     assert body["title"] == "Bad cursor"
+
+
+# ---------------------------------------------------------------------------
+# The inbox's polls: an unchanged list is answered 304, and not audited
+# ---------------------------------------------------------------------------
+
+
+def list_records(deps: Any) -> list[dict[str, Any]]:
+    return [r for r in audit_records(deps) if r["action"] == "list"]
+
+
+def test_a_list_asked_for_with_the_tag_of_the_same_answer_is_304_and_not_audited(
+    staff: Staff, deps: Any, clock: Clock
+) -> None:
+    # GIVEN a list the inbox was shown, with its ETag
+    submit(deps, clock, 1)
+    shown = staff.get("/staff/leads?status=new&limit=50")
+    assert shown.status == 200 and len(list_records(deps)) == 1
+    tag = shown.headers["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', tag)
+    # WHEN it polls with that tag and nothing has changed
+    for _ in range(5):
+        again = staff.get("/staff/leads?status=new&limit=50", headers={"If-None-Match": tag})
+        # THEN each answer is 304 with no lead in it, and the trail holds no more lists
+        assert (again.status, again.raw, again.headers["ETag"]) == (304, b"", tag)
+        assert again.headers["Cache-Control"] == "no-store"
+    assert len(list_records(deps)) == 1
+    # AND the weak form and a list of tags match too
+    assert staff.get("/staff/leads?status=new&limit=50", headers={"If-None-Match": f'"x", W/{tag}'}).status == 304
+    # AND without the header, or with a tag of another answer, the list is answered and audited
+    assert staff.get("/staff/leads?status=new&limit=50").status == 200
+    other = staff.get("/staff/leads?status=new&limit=50", headers={"If-None-Match": '"' + "0" * 32 + '"'})
+    assert other.status == 200 and other.headers["ETag"] == tag
+    assert len(list_records(deps)) == 3
+
+
+def test_each_change_the_list_would_show_is_answered_in_full_and_audited(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock, 1)
+    tag = staff.get("/staff/leads").headers["ETag"]
+    changes = [
+        ("a new lead arrives", lambda: submit(deps, clock, 2)),
+        ("a colleague claims one", lambda: staff.post(f"/staff/leads/{lead_id}/claim", who="riley")),
+        (
+            "its status moves on",
+            lambda: staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"}, "riley"),
+        ),
+        ("it is erased", lambda: staff.call("DELETE", f"/staff/leads/{lead_id}", "ada")),
+    ]
+    for what, change in changes:
+        change()
+        before = len(list_records(deps))
+        answer = staff.get("/staff/leads", headers={"If-None-Match": tag})
+        assert answer.status == 200, what
+        assert answer.headers["ETag"] != tag, what
+        assert len(list_records(deps)) == before + 1, what
+        tag = answer.headers["ETag"]
+    assert staff.get("/staff/leads", headers={"If-None-Match": tag}).status == 304
 
 
 # ---------------------------------------------------------------------------

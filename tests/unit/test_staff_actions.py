@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -191,6 +192,45 @@ def test_list_is_audited_as_one_record_with_its_row_count(deps: Deps) -> None:
         "detail": "2 rows",
         "source_ip": "198.51.100.7",
     }
+
+
+def list_records(deps: Deps) -> list[dict[str, Any]]:
+    return [r for r in records(deps) if r["action"] == "list"]
+
+
+def test_a_list_asked_for_again_unchanged_is_answered_unchanged_and_not_audited(deps: Deps) -> None:
+    # GIVEN a list a staff member was shown (and its tag)
+    make_lead(deps)
+    shown = actions.list_leads(deps, ALICE)
+    tag = actions.page_tag(shown)
+    assert re.fullmatch("[0-9a-f]{32}", tag)  # a digest: nothing of a lead can be read from it
+    # WHEN the same list is asked for again, with the tag of what they were shown
+    with pytest.raises(actions.Unchanged) as same:
+        actions.list_leads(deps, ALICE, seen=[tag])
+    # THEN they are told it is unchanged, no lead is returned, and the trail holds only the first list
+    assert same.value.tag == tag
+    assert len(list_records(deps)) == 1
+    # AND a tag of some other answer gets the list, audited
+    assert actions.list_leads(deps, ALICE, seen=["0" * 32])["leads"] == shown["leads"]
+    assert len(list_records(deps)) == 2
+
+
+def test_each_change_a_list_shows_is_answered_in_full_and_audited(deps: Deps) -> None:
+    lead_id = make_lead(deps)
+    tag = actions.page_tag(actions.list_leads(deps, ALICE))
+    changes = [
+        ("a new lead", lambda: make_lead(deps)),
+        ("a colleague claims one", lambda: actions.claim(lead_id, deps, BOB)),
+        ("its status moves on", lambda: actions.change_status(lead_id, "contacted", deps, BOB)),
+    ]
+    for what, change in changes:
+        change()
+        before = len(list_records(deps))
+        page = actions.list_leads(deps, ALICE, seen=[tag])
+        assert actions.page_tag(page) != tag, what
+        assert len(list_records(deps)) == before + 1, what
+        tag = actions.page_tag(page)
+    assert [s["assigned_to"] for s in page["leads"] if s["lead_id"] == lead_id] == ["bob"]
 
 
 # -- view -----------------------------------------------------------------------
