@@ -358,10 +358,13 @@ def erase(call: Call, raw_id: str) -> Response:
 
 
 def export(call: Call) -> Response:
-    """`GET /staff/export?from=&to=`: the leads created in the range as a CSV download."""
+    """`GET /staff/export?from=&to=`: the leads created in the range as a CSV download (no `from`: 90 days)."""
     from chalicelib.staff import actions
 
     lower, upper = _range(call)
+    if lower is None:
+        # Not every lead ever received: an answer must stay within Lambda's 6 MB.
+        lower = actions.default_since(call.deps, upper)
     # Named by the days of the range as read (never the text sent): leads-2026-01-01-2026-01-31.csv
     name = "-".join(["leads", *(b[:10] for b in actions.time_range(lower, upper) if b is not None)]) + ".csv"
     return Response(

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import LeadNotFound, NotesFull
@@ -49,6 +49,7 @@ __all__ = [
     "audit_trail",
     "change_status",
     "claim",
+    "default_since",
     "erase",
     "export_csv",
     "export_leads",
@@ -63,6 +64,7 @@ NOTE_LIMIT = 2000
 LIST_LIMIT = 500
 AUDIT_PAGE = 200  # a day's audit records a page, unless asked
 AUDIT_PAGE_LIMIT = 1000  # at most (a record is about 250 bytes: a page stays far below an answer's 6 MB)
+EXPORT_DAYS = 90  # what the staff API exports when no first day is given
 SUMMARY_FIELDS = (
     "lead_id",
     "created_at",
@@ -421,6 +423,15 @@ def audit_trail(day: str, deps: Deps, actor: Actor, *, page: int = AUDIT_PAGE_LI
         cursor = answer["next"]
         if cursor is None:
             return
+
+
+def default_since(deps: Deps, upper: str | None, days: int = EXPORT_DAYS) -> str:
+    """The first of `days` whole UTC days that end with `upper`'s day (today when None), as YYYY-MM-DD."""
+    if upper:
+        last = date.fromisoformat(read.moment(upper, end_of_day=True)[:10])
+    else:
+        last = deps.clock().astimezone(UTC).date()
+    return (last - timedelta(days=days - 1)).isoformat()
 
 
 def time_range(lower: str | None, upper: str | None) -> tuple[str | None, str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -400,9 +401,34 @@ def test_the_export_is_a_csv_download_of_the_range(staff: Staff, deps: Any, cloc
     assert rows[0].startswith("lead_id,created_at,status")
     assert len(rows) == 2 and rows[1].startswith(inside)
     assert "'=HYPERLINK" in rows[1]  # a formula cell is neutralised
+    # With no first day: the last 90 days (the clock reads 2026-03-04 now), both leads.
     everything = staff.get("/staff/export")
-    assert everything.headers["Content-Disposition"] == 'attachment; filename="leads.csv"'
+    assert everything.headers["Content-Disposition"] == 'attachment; filename="leads-2025-12-05.csv"'
     assert len(everything.raw.decode().splitlines()) == 3
+
+
+def test_an_export_with_no_first_day_holds_the_last_90_days(staff: Staff, deps: Any, clock: Clock) -> None:
+    # GIVEN a lead of 100 days ago, one of 80 days ago and one of today (2026-03-02)
+    clock.now -= timedelta(days=100)
+    old = submit(deps, clock, 1)
+    clock.advance(days=20)
+    recent = submit(deps, clock, 2, message="@SUM(A1) and more")
+    clock.advance(days=80)
+    today = submit(deps, clock, 3)
+    # WHEN staff export without choosing a first day
+    answer = staff.get("/staff/export")
+    # THEN they get the 90 days that end today, formula cells still neutralised
+    assert answer.status == 200, answer.raw
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="leads-2025-12-03.csv"'
+    rows = answer.raw.decode("utf-8-sig").splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == [recent, today]
+    assert "'@SUM(A1)" in rows[0] and old not in answer.raw.decode()
+    # AND with only a last day, the 90 days that end then
+    earlier = staff.get("/staff/export?to=2026-01-31")
+    assert earlier.headers["Content-Disposition"] == 'attachment; filename="leads-2025-11-03-2026-01-31.csv"'
+    assert [row.split(",")[0] for row in earlier.raw.decode("utf-8-sig").splitlines()[1:]] == [old, recent]
+    # AND a first day still reaches as far back as asked
+    assert len(staff.get("/staff/export?from=2025-01-01").raw.decode("utf-8-sig").splitlines()) == 4
 
 
 @pytest.mark.parametrize("path", ["/staff/export", "/staff/stats"])

@@ -430,6 +430,14 @@ def test_export_is_csv_without_spam_and_audited_with_its_row_count(deps: Deps) -
         actions.export_csv(deps, ALICE, "last week", None)
 
 
+def test_an_export_with_no_first_day_covers_the_90_days_up_to_its_last(deps: Deps) -> None:
+    # The clock reads 2026-12-01: 90 days are 2026-09-03 to 2026-12-01, both whole.
+    assert actions.default_since(deps, None) == "2026-09-03"
+    assert actions.default_since(deps, "2026-06-30") == "2026-04-02"
+    assert actions.default_since(deps, "2026-06-30T23:30:00-05:00") == "2026-04-03"  # July 1st in UTC
+    assert actions.default_since(deps, None, days=1) == "2026-12-01"
+
+
 def test_stats_count_the_range_and_are_not_an_audited_read(deps: Deps) -> None:
     make_lead(deps)
     make_lead(deps, website="http://spam.example")
