@@ -101,5 +101,12 @@ deploy: setup
 	$(PY) -m scripts.deploy deploy --stage $(STAGE)
 	$(PY) -m scripts.stream_settings --stage $(STAGE)
 
+# The staff API (staff/, its own function, role and API Gateway), after make deploy; then its
+# gateway's own refusals (the Cognito authorizer's 401) as problem JSON. make staff-deploy STAGE=prod
+.PHONY: staff-deploy
+staff-deploy: setup
+	cd staff && ../$(VENV)/bin/chalice deploy --stage $(STAGE)
+	$(PY) -m scripts.staff_gateway --stage $(STAGE)
+
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache node_modules

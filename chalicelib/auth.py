@@ -72,6 +72,14 @@ class Unauthenticated(Exception):
         self.reason = reason
 
 
+class KeysUnavailable(Exception):
+    """The user pool's public keys could not be fetched: the caller should try again (503), not sign in again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Forbidden(Exception):
     """A signed-in staff member whose roles may not do this: 403."""
 
@@ -139,8 +147,12 @@ class TokenVerifier:
                 return self._keys[kid]
             now = self._monotonic()
             if self._fetched_at is None or now - self._fetched_at >= REFETCH_SECONDS:
+                try:
+                    keys = self._fetch_jwks().get("keys", [])
+                except Exception as exc:
+                    raise KeysUnavailable(type(exc).__name__) from exc
+                # Only a fetch that answered starts the minute before the next one.
                 self._fetched_at = now
-                keys = self._fetch_jwks().get("keys", [])
                 self._keys = {k["kid"]: k for k in keys if isinstance(k, Mapping) and "kid" in k}
             return self._keys.get(kid)
 

@@ -137,12 +137,15 @@ def send_spam_digest(deps: Deps) -> bool:
     hours = deps.settings.office_hours
     if not hours.is_open(now):
         return False
+    day = now.astimezone(ZoneInfo(hours.timezone)).date().isoformat()
+    # Sent already today (every sweep but the first of the day): one key read, no count.
+    if deps.store.spam_digest_taken(day):
+        return False
     from chalicelib.hours import previous_clinic_day_opening
 
     held = deps.store.count_leads(Status.SPAM, iso(previous_clinic_day_opening(hours, now)))
     if held == 0:
         return False
-    day = now.astimezone(ZoneInfo(hours.timezone)).date().isoformat()
     if not deps.store.claim_spam_digest(day, now=iso(now), expires_at=int((now + SPAM_DIGEST_KEPT).timestamp())):
         return False
     from chalicelib.notices import PublishFailed, SpamDigest

@@ -66,12 +66,13 @@ class KeyReused(Exception):
 
 
 class RateLimited(Exception):
-    """Too many submissions from one client; `crisis` when the message suggests a crisis."""
+    """Too many submissions from one client; `crisis` when the message suggests one (its lines in `crisis_language`)."""
 
-    def __init__(self, retry_after: int, crisis: bool = False) -> None:
+    def __init__(self, retry_after: int, crisis: bool = False, crisis_language: str | None = None) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
         self.crisis = crisis
+        self.crisis_language = crisis_language
 
 
 class VerificationFailed(Exception):

@@ -6,12 +6,13 @@ import base64
 import hashlib
 import html
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.bodies import FORM, BadRequest, read_body, sent_in_crisis, sent_language
+from chalicelib.bodies import FORM, BadRequest, read_body, read_sent
 from chalicelib.bodies import header as _header
 from chalicelib.errors import KeyReused, RateLimited, StorageUnavailable, VerificationFailed
 from chalicelib.leads import LABEL_CODES, InvalidSubmission
@@ -19,7 +20,7 @@ from chalicelib.logs import log_event
 from chalicelib.screening import crisis_resources
 from chalicelib.service import Accepted, Deps, RequestMeta, submit_lead
 from chalicelib.settings import Settings
-from chalicelib.words import DEFAULT_LANGUAGE, language_for, negotiate, text
+from chalicelib.words import DEFAULT_LANGUAGE, language_for, negotiate, supported, text
 
 PROBLEM = "application/problem+json"
 RETRY_AFTER_UNAVAILABLE = "5"
@@ -133,33 +134,20 @@ def post_leads(request: Any, deps: Deps) -> Response:
 
     if origin and not origin_allowed(origin, settings):
         log_event("lead_rejected", outcome="origin_not_allowed", status_code=403)
-        language = sent_language(request)
-        return _failure(
-            is_form,
-            403,
-            "problem.origin_not_allowed",
-            cors,
-            help_html(language),
-            crisis=sent_in_crisis(request),
-            language=language,
-        )
+        return _unread_failure(request, is_form, 403, "problem.origin_not_allowed", cors, help_html)
     try:
         data, is_form = read_body(_header(headers, "content-type"), request.raw_body or b"")
     except BadRequest as exc:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
-        language = sent_language(request)
-        return _failure(
-            is_form,
-            exc.status,
-            exc.code,
-            cors,
-            help_html(language),
-            crisis=sent_in_crisis(request),
-            language=language,
-            values=exc.values,
-        )
+        return _unread_failure(request, is_form, exc.status, exc.code, cors, help_html, exc.values)
     # The form's `language`, else Accept-Language: every answer below is said in it.
     language = language_for(data.get("language"), _header(headers, "accept-language"))
+    chosen = supported(data.get("language")) is not None
+
+    def crisis_lines() -> str | None:
+        # Only a refusal reads the body again: the language of its crisis lines, if it suggests a crisis.
+        return read_sent(request).crisis_language(language, chosen)
+
     try:
         key = _header(headers, "idempotency-key").strip() or None
         if key is not None and len(key) > 128:
@@ -175,35 +163,41 @@ def post_leads(request: Any, deps: Deps) -> Response:
         result = submit_lead(data, meta, deps)
     except BadRequest as exc:
         log_event("lead_rejected", outcome="bad_request", status_code=exc.status)
-        crisis = sent_in_crisis(request)
         return _failure(
             is_form,
             exc.status,
             exc.code,
             cors,
             help_html(language),
-            crisis=crisis,
             language=language,
             values=exc.values,
+            crisis_language=crisis_lines(),
         )
     except InvalidSubmission as exc:
         log_event("lead_rejected", outcome="invalid", status_code=422, count=len(exc.errors))
         title, detail = _problem_words(language, "problem.invalid")
-        crisis = sent_in_crisis(request)
+        lines = crisis_lines()
         if is_form:
-            lines = _crisis_section(language) if crisis else ""
-            return html_page(422, title, lines + _errors_html(exc, data, language), cors, language)
+            section = _crisis_section(lines, language) if lines else ""
+            return html_page(422, title, section + _errors_html(exc, data, language), cors, language)
         return problem(
             422,
             title,
             detail,
             cors,
             errors=[{"field": e.field, "message": e.message} for e in exc.errors],
-            **({"crisis_resources": crisis_resources(language)} if crisis else {}),
+            **({"crisis_resources": crisis_resources(lines)} if lines else {}),
         )
     except KeyReused:
-        crisis = sent_in_crisis(request)
-        return _failure(is_form, 409, "problem.key_reused", cors, help_html(language), crisis=crisis, language=language)
+        return _failure(
+            is_form,
+            409,
+            "problem.key_reused",
+            cors,
+            help_html(language),
+            language=language,
+            crisis_language=crisis_lines(),
+        )
     except RateLimited as exc:
         # Over the limit, a message that suggests a crisis still gets the crisis resources.
         return _failure(
@@ -214,11 +208,17 @@ def post_leads(request: Any, deps: Deps) -> Response:
             help_html(language),
             crisis=exc.crisis,
             language=language,
+            crisis_language=exc.crisis_language,
         )
     except VerificationFailed:
-        crisis = sent_in_crisis(request)
         return _failure(
-            is_form, 403, "problem.verification_failed", cors, help_html(language), crisis=crisis, language=language
+            is_form,
+            403,
+            "problem.verification_failed",
+            cors,
+            help_html(language),
+            language=language,
+            crisis_language=crisis_lines(),
         )
     except StorageUnavailable as exc:
         log_event("lead_unavailable", outcome="storage_unavailable", code=exc.code, status_code=503)
@@ -230,10 +230,34 @@ def post_leads(request: Any, deps: Deps) -> Response:
             "problem.unavailable",
             {**cors, "Retry-After": RETRY_AFTER_UNAVAILABLE},
             help_html(language),
-            crisis=sent_in_crisis(request),
             language=language,
+            crisis_language=crisis_lines(),
         )
     return _accepted(result, is_form, settings, cors)
+
+
+def _unread_failure(
+    request: Any,
+    is_form: bool,
+    status: int,
+    code: str,
+    headers: dict[str, str],
+    help_html: Callable[[str], str],
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """A refusal before the body was read: its language and any crisis found in it leniently."""
+    sent = read_sent(request)
+    language = sent.answer_language(_header(request.headers, "accept-language"))
+    return _failure(
+        is_form,
+        status,
+        code,
+        headers,
+        help_html(language),
+        language=language,
+        values=values,
+        crisis_language=sent.crisis_language(language, chosen=sent.language is not None),
+    )
 
 
 def _failure(
@@ -245,19 +269,22 @@ def _failure(
     crisis: bool = False,
     language: str = DEFAULT_LANGUAGE,
     values: dict[str, Any] | None = None,
+    crisis_language: str | None = None,
 ) -> Response:
     """Problem JSON for the snippet; for a plain form post, the same words as a page.
 
     `code` names the problem's title and detail in the catalogue. With
-    `crisis`, the JSON carries `crisis_resources` and the page leads with
-    them. `extra_html` (the clinic's number, the link back to the form) ends the page.
+    `crisis_language` (the crisis lines in it), or `crisis` (in `language`),
+    the JSON carries `crisis_resources` and the page leads with them.
+    `extra_html` (the clinic's number, the link back to the form) ends the page.
     """
     title, detail = _problem_words(language, code, **(values or {}))
+    lines = crisis_language or (language if crisis else None)
     if not is_form:
-        resources = {"crisis_resources": crisis_resources(language)} if crisis else {}
+        resources = {"crisis_resources": crisis_resources(lines)} if lines else {}
         return problem(status, title, detail, headers, **resources)
     body = (
-        f'{_crisis_section(language) if crisis else ""}<div role="alert"><p>{html.escape(detail)}</p></div>'
+        f'{_crisis_section(lines, language) if lines else ""}<div role="alert"><p>{html.escape(detail)}</p></div>'
         f"{_back_hint(language)}{extra_html}"
     )
     return html_page(status, title, body, headers, language)
@@ -314,7 +341,8 @@ def _accepted(result: Accepted, is_form: bool, settings: Settings, cors: dict[st
         return _response(result.text or json.dumps(result.body), 201, headers)
     if result.crisis:
         title = text(language, "page.received.title")
-        return html_page(200, title, _crisis_html(result.body["message"], language), headers, language)
+        page = _crisis_html(result.body["message"], result.crisis_language, language)
+        return html_page(200, title, page, headers, language)
     headers["Location"] = settings.thank_you_for(language)
     headers["Content-Type"] = "text/plain; charset=utf-8"
     return _response("", 303, headers)
@@ -374,16 +402,18 @@ def crisis_resources_html(language: str = DEFAULT_LANGUAGE) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def _crisis_section(language: str = DEFAULT_LANGUAGE) -> str:
+def _crisis_section(language: str = DEFAULT_LANGUAGE, page_language: str | None = None) -> str:
+    """The crisis lines in `language`; marked as such when the page around them is in another."""
+    marked = f' lang="{html.escape(language)}"' if page_language not in (None, language) else ""
     return (
-        '<section class="crisis" role="alert" aria-labelledby="crisis-title">'
+        f'<section class="crisis" role="alert" aria-labelledby="crisis-title"{marked}>'
         f'<h2 id="crisis-title">{_html(language, "crisis.title")}</h2>'
         f"{crisis_resources_html(language)}</section>"
     )
 
 
-def _crisis_html(message: str, language: str = DEFAULT_LANGUAGE) -> str:
-    return f"{_crisis_section(language)}<p>{html.escape(message)}</p>"
+def _crisis_html(message: str, lines: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return f"{_crisis_section(lines, language)}<p>{html.escape(message)}</p>"
 
 
 def guarded(view: Callable[[], Response], request: Any = None) -> Response:
@@ -391,10 +421,8 @@ def guarded(view: Callable[[], Response], request: Any = None) -> Response:
     try:
         return view()
     except Exception as exc:  # noqa: BLE001 - the last line of defence at the edge
-        log_event("unhandled_error", code=type(exc).__name__, status_code=500)
+        log_event("unhandled_error", level=logging.ERROR, code=type(exc).__name__, status_code=500)
         if request is None:
             return _failure(False, 500, "problem.unexpected", {})
         is_form = _header(request.headers, "content-type").split(";")[0].strip().lower() == FORM
-        return _failure(
-            is_form, 500, "problem.unexpected", {}, crisis=sent_in_crisis(request), language=sent_language(request)
-        )
+        return _unread_failure(request, is_form, 500, "problem.unexpected", {}, lambda language: "")

@@ -222,7 +222,8 @@ class MemoryLeadStore:
                 notice_due_at=notice_due_at,
                 restored_at=now,
             )
-            _drop(lead, "expires_at")
+            for attribute in ("expires_at", "acknowledged_at", "acknowledged_by"):
+                _drop(lead, attribute)
             _clock(lead, ack_due_at)
             self._audit(audit)
             return True
@@ -348,6 +349,11 @@ class MemoryLeadStore:
     def count_leads(self, status: Status, since: str | None) -> int:
         """How many leads of this status were created at or after `since`."""
         return sum(1 for _ in self.leads_created_between(status, since, None))
+
+    def spam_digest_taken(self, day: str) -> bool:
+        """True if the day's spam digest was taken."""
+        with self._lock:
+            return day in self.spam_digests
 
     def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
         """Take the one spam digest of a day."""

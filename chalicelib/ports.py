@@ -324,6 +324,10 @@ class LeadStorePort(Protocol):
         """How many leads of this status were created at or after `since` (all of them when None)."""
         ...
 
+    def spam_digest_taken(self, day: str) -> bool:
+        """True if the spam digest of a day was taken already (one key read: the sweeper asks every minute)."""
+        ...
+
     def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
         """Take the one spam digest of a day (the clinic's date); False if it was taken already."""
         ...

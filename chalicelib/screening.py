@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from chalicelib.leads import LeadSubmission
-from chalicelib.words import DEFAULT_LANGUAGE, text
+from chalicelib.words import DEFAULT_LANGUAGE, languages, text
 
 # Each line's words (`.name`, `.how`) and its tap-to-call and tap-to-text links
 # (`.call`, `.text`: tel: and sms: links) are in the catalogue, since they
@@ -39,6 +40,11 @@ def crisis_resources(language: str = DEFAULT_LANGUAGE) -> list[dict[str, str]]:
     return [dict(line) for line in _crisis_resources(language)]
 
 
+def language_of_lines(lines: Any, default: str) -> str:
+    """The language whose crisis lines `lines` are (a stored answer's), else `default`."""
+    return next((language for language in languages() if crisis_resources(language) == lines), default)
+
+
 def __getattr__(name: str) -> Any:
     # CRISIS_RESOURCES, the English lines, read from the catalogue only when first asked for.
     if name == "CRISIS_RESOURCES":
@@ -49,7 +55,8 @@ def __getattr__(name: str) -> Any:
 # Every language's list runs on every message, whatever the form's language:
 # people mix languages. The files are named here rather than globbed, so a
 # draft or an editor's backup in data/ never changes screening unreviewed
-# (a test fails if a crisis_phrases*.txt file is not named here).
+# (a test fails if a crisis_phrases*.txt file is not named here). Each file
+# is its language's: crisis_phrases_<language>.txt, the default's without a suffix.
 _PHRASES_FILES = (
     Path(__file__).parent / "data" / "crisis_phrases.txt",
     Path(__file__).parent / "data" / "crisis_phrases_es.txt",
@@ -173,16 +180,19 @@ def _fold_confusables(text: str) -> str:
 # --- The phrase list -------------------------------------------------------
 
 _Firsts = set[tuple[str, bool]]
+# One phrase: (line number, regex source, first words, words it requires, its list's language).
+_Line = tuple[int, str, _Firsts, set[str], str]
 
 
 class _Phrase:
     """One line of the list, compiled the first time a message holds its first word and every word it requires."""
 
-    __slots__ = ("_compiled", "pattern", "required")
+    __slots__ = ("_compiled", "language", "pattern", "required")
 
-    def __init__(self, pattern: str, required: frozenset[str]) -> None:
+    def __init__(self, pattern: str, required: frozenset[str], language: str) -> None:
         self.pattern = pattern
         self.required = required
+        self.language = language
         self._compiled: re.Pattern[str] | None = None
 
     def match(self, folded: str, pos: int) -> bool:
@@ -194,21 +204,23 @@ class _Phrase:
 class _Index:
     """The phrases, found by their first word so that each word of a message tries only its own."""
 
-    def __init__(self, phrases: list[tuple[int, str, _Firsts, set[str]]], prefilter: bool = True) -> None:
+    def __init__(self, phrases: list[_Line], prefilter: bool = True) -> None:
         self.by_word: dict[str, list[_Phrase]] = {}
         # Prefixes ("suicid*") are found by their first three letters.
         self.by_start: dict[str, list[tuple[str, _Phrase]]] = {}
         # `prefilter`: a phrase is tried only when the message holds every word it
         # requires, so an ordinary message compiles few patterns. (Off in a test, as the reference.)
-        for _, pattern, firsts, required in phrases:
-            phrase = _Phrase(pattern, frozenset(required) if prefilter else frozenset())
+        for _, pattern, firsts, required, language in phrases:
+            phrase = _Phrase(pattern, frozenset(required) if prefilter else frozenset(), language)
             for word, prefix in firsts:
                 if prefix:
                     self.by_start.setdefault(word[:3], []).append((word, phrase))
                 else:
                     self.by_word.setdefault(word, []).append(phrase)
+        self.language_count = len({line[4] for line in phrases})
 
     def search(self, folded: str) -> bool:
+        """Whether a phrase of any list is in the folded text (the first one found ends the search)."""
         pos = 0
         by_word, by_start = self.by_word, self.by_start
         tokens = folded.split(" ")
@@ -222,6 +234,35 @@ class _Index:
                     return True
             pos += len(word) + 1
         return False
+
+    def languages(self, folded: str) -> set[str]:
+        """The languages of the lists with a phrase in the folded text (read on until each list has matched)."""
+        found: set[str] = set()
+        for language in self._matches(folded, found):
+            found.add(language)
+            if len(found) == self.language_count:
+                break
+        return found
+
+    def _matches(self, folded: str, found: set[str]) -> Iterator[str]:
+        # The language of each phrase found, trying no phrase of a language in `found`.
+        pos = 0
+        by_word, by_start = self.by_word, self.by_start
+        tokens = folded.split(" ")
+        present = frozenset(tokens)
+        for word in tokens:
+            for phrase in by_word.get(word, ()):
+                if phrase.language not in found and phrase.required <= present and phrase.match(folded, pos):
+                    yield phrase.language
+            for prefix, phrase in by_start.get(word[:3], ()):
+                if (
+                    word.startswith(prefix)
+                    and phrase.language not in found
+                    and phrase.required <= present
+                    and phrase.match(folded, pos)
+                ):
+                    yield phrase.language
+            pos += len(word) + 1
 
     def compile_all(self) -> None:
         """Compile every phrase now (a malformed one raises here, not on some later message)."""
@@ -242,22 +283,32 @@ class _Index:
 _COMPILED_FILE = Path(__file__).parent / "data" / "crisis_phrases.compiled.json"
 
 
+# Part of the hash: an export written in an older shape is stale, whatever the lists say.
+_EXPORT_FORMAT = "2: each phrase with its list's language"
+
+
 def phrase_sources() -> tuple[str, list[tuple[str, str]]]:
     """The hash of the reviewed lists and their (file name, text)."""
     import hashlib
 
     texts = [(path.name, path.read_text(encoding="utf-8")) for path in _PHRASES_FILES]
-    digest = hashlib.sha256("\x00".join(f"{name}\x00{body}" for name, body in texts).encode()).hexdigest()
-    return digest, texts
+    said = "\x00".join([_EXPORT_FORMAT, *(f"{name}\x00{body}" for name, body in texts)])
+    return hashlib.sha256(said.encode()).hexdigest(), texts
 
 
-def read_lists(texts: list[tuple[str, str]]) -> list[tuple[int, str, _Firsts, set[str]]]:
-    """Every phrase of the lists as (line number, regex source, first words)."""
+def list_language(name: str) -> str:
+    """The language of a phrase list by its file name: crisis_phrases_es.txt is "es", crisis_phrases.txt the default."""
+    return name.removesuffix(".txt").removeprefix("crisis_phrases").lstrip("_") or DEFAULT_LANGUAGE
+
+
+def read_lists(texts: list[tuple[str, str]]) -> list[_Line]:
+    """Every phrase of the lists as (line number, regex source, first words, required words, language)."""
     from chalicelib.phrases import phrase_lines
 
-    lines: list[tuple[int, str, _Firsts, set[str]]] = []
+    lines: list[_Line] = []
     for name, body in texts:
-        lines += phrase_lines(body, name)
+        language = list_language(name)
+        lines += [(*line, language) for line in phrase_lines(body, name)]
     return lines
 
 
@@ -273,8 +324,8 @@ def _crisis_index() -> _Index:
     if compiled.get("sources") == digest:
         return _Index(
             [
-                (0, pattern, {(w, bool(p)) for w, p in firsts}, set(required))
-                for pattern, firsts, required in compiled["phrases"]
+                (0, pattern, {(w, bool(p)) for w, p in firsts}, set(required), language)
+                for pattern, firsts, required, language in compiled["phrases"]
             ]
         )
     return _Index(read_lists(texts))
@@ -285,6 +336,37 @@ def suggests_crisis(text: str | None) -> bool:
     if not text:
         return False
     return _crisis_index().search(normalise(text))
+
+
+def crisis_languages(text: str | None) -> frozenset[str]:
+    """The languages whose reviewed list has a phrase in the text; empty when it suggests no crisis.
+
+    A message with no phrase costs what `suggests_crisis` does; only one with
+    a phrase is read again, to find every list it matches.
+    """
+    if not text:
+        return frozenset()
+    index, folded = _crisis_index(), normalise(text)
+    return frozenset(index.languages(folded)) if index.search(folded) else frozenset()
+
+
+def lines_language(matched: Collection[str], language: str, chosen: bool) -> str:
+    """The language to give the crisis lines in, for a message that matched the lists of `matched`.
+
+    The answer's `language`, unless the message matched another language's
+    list than the default's and not the answer's, and either the visitor
+    named no language (`chosen` false) or the default's list did not match
+    at all (words only in that language: the English form, which always
+    names English, filled in by a person writing Spanish). The default's
+    list (English) alone does not count, as its words ("suicid…") catch
+    Spanish ones too; only a Spanish message matches the Spanish list. The
+    lines give the same numbers in every language, so a reader of either
+    still finds them.
+    """
+    telling = [other for other in languages() if other in matched and other != DEFAULT_LANGUAGE]
+    if not telling or language in telling:
+        return language
+    return telling[0] if not chosen or DEFAULT_LANGUAGE not in matched else language
 
 
 def spam_reasons(sub: LeadSubmission, now: datetime, min_fill_seconds: int, max_links: int) -> list[str]:

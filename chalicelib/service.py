@@ -34,7 +34,7 @@ from chalicelib.leads import (
 )
 from chalicelib.logs import log_event
 from chalicelib.ports import AuditRecord, Guard, GuardKind, LeadStorePort, NoticeState, RateCounter, UrgentMark
-from chalicelib.screening import crisis_resources, spam_reasons, suggests_crisis
+from chalicelib.screening import crisis_languages, crisis_resources, language_of_lines, lines_language, spam_reasons
 from chalicelib.settings import Settings
 from chalicelib.text import clean_line
 from chalicelib.words import DEFAULT_LANGUAGE, text
@@ -117,6 +117,11 @@ class Accepted:
         """True when the answer carries crisis resources."""
         return "crisis_resources" in self.body
 
+    @property
+    def crisis_language(self) -> str:
+        """The language of the answer's crisis lines: the answer's own, or the one its message was written in."""
+        return language_of_lines(self.body.get("crisis_resources"), self.language)
+
 
 def _hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
@@ -139,7 +144,10 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             raise VerificationFailed()
 
     # Crisis screening comes before every other decision: spam, duplicates, the rate limit.
-    crisis = suggests_crisis(sub.message)
+    matched = crisis_languages(sub.message)
+    crisis = bool(matched)
+    # A Spanish message on a form that named no language gets the Spanish lines.
+    lines = lines_language(matched, language, chosen=sub.language is not None)
     now = deps.clock()
     epoch = int(now.timestamp())
     reasons = spam_reasons(sub, now, settings.min_fill_seconds, settings.max_links)
@@ -154,7 +162,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
         ),
     }
     if crisis:
-        body["crisis_resources"] = crisis_resources(language)
+        body["crisis_resources"] = crisis_resources(lines)
     response = json.dumps(body, separators=(",", ":"))
 
     key = meta.idempotency_key or sub.submission_id
@@ -196,7 +204,7 @@ def submit_lead(data: Any, meta: RequestMeta, deps: Deps) -> Accepted:
             # The 429 carries the crisis resources whether or not it was stored.
             _store_over_limit_crisis(lead, guards, UrgentMark(client, urgent_until, exclusive=True), epoch, deps)
             log_event("lead_rejected", outcome="rate_limited_crisis", retry_after=conflict.retry_after)
-            raise RateLimited(conflict.retry_after, crisis=True) from None
+            raise RateLimited(conflict.retry_after, crisis=True, crisis_language=lines) from None
         log_event("lead_rejected", outcome="rate_limited", retry_after=conflict.retry_after)
         raise RateLimited(conflict.retry_after) from None
     except WriteConflict as conflict:

@@ -10,6 +10,7 @@ holds: a bad lead id is "no such lead", never the id typed.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
-from chalicelib.auth import Action, Forbidden, Role, StaffUser, TokenVerifier, Unauthenticated
+from chalicelib.auth import Action, Forbidden, KeysUnavailable, Role, StaffUser, TokenVerifier, Unauthenticated
 from chalicelib.errors import LeadNotFound, StorageUnavailable
 from chalicelib.leads import Priority, Status
 from chalicelib.logs import log_event
@@ -154,7 +155,9 @@ def staff_route(
         except Exception as exc:  # noqa: BLE001 - every outcome is mapped here, the unexpected to a bare 500
             return _answer(exc, action)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: even mapping failed
-        log_event("staff_unhandled_error", code=type(exc).__name__, route=action.value, status_code=500)
+        log_event(
+            "staff_unhandled_error", level=logging.ERROR, code=type(exc).__name__, route=action.value, status_code=500
+        )
         return problem(500, "Something went wrong", "The request could not be completed. Please try again.")
 
 
@@ -199,6 +202,14 @@ def _answer(exc: Exception, action: Action) -> Response:
         # The action's own words (empty, too long, one too many), which never hold the note's text.
         said = str(exc) or f"a note holds 1 to {actions.NOTE_LIMIT} characters"
         return _invalid("text", said[0].upper() + said[1:] + ".")
+    if isinstance(exc, KeysUnavailable):
+        log_event("staff_keys_unavailable", level=logging.WARNING, code=exc.reason, route=action.value, status_code=503)
+        return problem(
+            503,
+            "Temporarily unavailable",
+            "Sign-in could not be checked just now. Please try again in a moment.",
+            {"Retry-After": RETRY_AFTER_UNAVAILABLE},
+        )
     if isinstance(exc, StorageUnavailable):
         log_event("staff_storage_unavailable", code=exc.code, route=action.value, status_code=503)
         return problem(
@@ -207,7 +218,9 @@ def _answer(exc: Exception, action: Action) -> Response:
             "The lead store could not be reached. Please try again in a moment.",
             {"Retry-After": RETRY_AFTER_UNAVAILABLE},
         )
-    log_event("staff_unhandled_error", code=type(exc).__name__, route=action.value, status_code=500)
+    log_event(
+        "staff_unhandled_error", level=logging.ERROR, code=type(exc).__name__, route=action.value, status_code=500
+    )
     return problem(500, "Something went wrong", "The request could not be completed. Please try again.")
 
 
@@ -236,7 +249,8 @@ def _choice(call: Call, name: str, allowed: tuple[str, ...]) -> str | None:
 
 def _limit(call: Call, default: int, most: int) -> int:
     raw = call.query("limit") or str(default)
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    # Only ASCII digits: int() reads other scripts' digits too, and str.isdigit() passes '²', which it cannot.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:
         raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {most}.")
     return int(raw)
 

@@ -317,6 +317,16 @@ def _handler_statements(outputs: StackOutputs, handler: str) -> list[dict[str, A
             # The once-a-day spam digest's marker (chalicelib/dynamo/digests.py):
             # its own items only, taken and given back with conditional updates.
             _statement(
+                "ReadDailySpamDigest",
+                ["dynamodb:GetItem"],
+                table,
+                {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DIGEST#*"]},
+                    # The marker's key and sending time (it holds nothing else but its TTL).
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "sent_at"]},
+                },
+            ),
+            _statement(
                 "MarkDailySpamDigest",
                 ["dynamodb:UpdateItem"],
                 table,
@@ -348,7 +358,8 @@ def build_policy(outputs: StackOutputs, handler: str, function_name: str) -> dic
     - sweeper: Query on the by_notice, by_ack_due and by_status indexes (owed
       notices, leads waiting for an acknowledgement, the day's spam count),
       UpdateItem of lead items' notice and escalation attributes and of the
-      daily spam digest's marker items, sns:Publish to the staff topic.
+      daily spam digest's marker items, GetItem of those markers' sent_at,
+      sns:Publish to the staff topic.
     - Each writes its own log group only. The table, its stream and the topic
       are encrypted with the stack's key.
     - Erasing a lead (DeleteItem) and the staff CLI run with staff credentials,

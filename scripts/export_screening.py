@@ -19,8 +19,8 @@ def compiled() -> str:
     """The file's text for the lists as they are now."""
     digest, texts = screening.phrase_sources()
     phrases = [
-        [pattern, sorted([w, p] for w, p in firsts), sorted(required)]
-        for _, pattern, firsts, required in screening.read_lists(texts)
+        [pattern, sorted([w, p] for w, p in firsts), sorted(required), language]
+        for _, pattern, firsts, required, language in screening.read_lists(texts)
     ]
     return json.dumps({"sources": digest, "phrases": phrases}, ensure_ascii=False, indent=0) + "\n"
 

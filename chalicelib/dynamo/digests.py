@@ -45,6 +45,17 @@ class DigestMarks:
             if not cursor:
                 return total
 
+    def spam_digest_taken(self, day: str) -> bool:
+        """True if the day's marker holds a sending time (a strongly consistent read of its one item)."""
+        answer = call(
+            self._db.get_item,
+            TableName=self._table,
+            Key=key(SPAM_DIGEST, day),
+            ProjectionExpression="sent_at",
+            ConsistentRead=True,
+        )
+        return "sent_at" in answer.get("Item", {})
+
     def claim_spam_digest(self, day: str, *, now: str, expires_at: int) -> bool:
         """Take the one spam digest of a day; False if it was taken already."""
         try:

@@ -223,7 +223,8 @@ class StaffVerbs:
                 self._table,
                 lead_id,
                 sets=sets,
-                remove=("expires_at",),
+                # Reading spam in review is not taking the lead on: its clock starts afresh.
+                remove=("expires_at", "acknowledged_at", "acknowledged_by"),
                 condition=f"#st = :spam AND {count}",
                 values={":spam": Status.SPAM.value, **count_values},
                 names={"#st": "status"},

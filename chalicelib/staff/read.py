@@ -147,7 +147,10 @@ def moment(text: str, end_of_day: bool) -> str:
         at = datetime.fromisoformat(text)
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
-    return stamp(at)
+    try:
+        return stamp(at)
+    except OverflowError as exc:  # a time at the calendar's edge: 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("the time is outside the calendar") from exc
 
 
 def stamp(at: datetime) -> str:

@@ -43,9 +43,10 @@ def test_quick_run_measures_both_apps_and_counts_the_request_paths_aws_calls(tmp
     small, large = results["sweeper"]["sizes"]
     assert (small["leads"], large["leads"]) == (10, 200)
     for row in (small, large):
-        assert row["calls"] == {"dynamodb.Query": 3, "dynamodb.UpdateItem": 5, "sns.Publish": 5}
+        # (GetItem: "was today's spam digest sent?", one marker item, at every size)
+        assert row["calls"] == {"dynamodb.GetItem": 1, "dynamodb.Query": 3, "dynamodb.UpdateItem": 5, "sns.Publish": 5}
         assert (row["items_read"], row["idle_items_read"]) == (5, 0)
-        assert row["idle_calls"] == {"dynamodb.Query": 3}
+        assert row["idle_calls"] == {"dynamodb.GetItem": 1, "dynamodb.Query": 3}
     # while the query of the 24-hour reminder it replaced read every new lead older than a day
     assert large["old_reminder_items_read"] > 10 * small["old_reminder_items_read"] > 0
     assert "Sweeper CPU per run, 200 leads (5 waiting, each nudged)" in proc.stdout

@@ -216,12 +216,14 @@ def test_an_acknowledged_or_worked_lead_cannot_be_escalated(store: Any) -> None:
     assert [w.lead_id for w in store.leads_awaiting_ack(DUE)] == ["A"]
 
 
-def test_a_restored_spam_lead_gets_a_clock(store: Any) -> None:
+def test_a_restored_spam_lead_gets_a_clock_and_its_review_is_no_acknowledgement(store: Any) -> None:
     store.create_lead(lead("S", status=Status.SPAM.value, priority="normal"), [], now_epoch=NOW)
     assert list(store.leads_awaiting_ack("2027-01-01T00:00:00.000Z")) == []
+    assert store.acknowledge("S", at=DUE, by="reviewer", audit=record(AuditAction.VIEW, "S"))
     assert store.restore_spam("S", now=DUE, notice_due_at=DUE, ack_due_at="2026-12-01T10:40:00.000Z")
     [waiting] = store.leads_awaiting_ack("2027-01-01T00:00:00.000Z")
     assert (waiting.lead_id, waiting.due_at, waiting.status) == ("S", "2026-12-01T10:40:00.000Z", "new")
+    assert "acknowledged_at" not in store.get_lead("S") and "acknowledged_by" not in store.get_lead("S")
 
 
 # -- staff verbs: each change and its audit record together ---------------------
@@ -453,3 +455,11 @@ def test_leads_of_a_status_are_counted_from_a_time(store: Any) -> None:
     assert store.count_leads(Status.SPAM, None) == 3
     assert store.count_leads(Status.SPAM, "2026-12-03T00:00:00.000Z") == 0
     assert store.count_leads(Status.NEW, None) == 1
+
+
+def test_whether_a_days_spam_digest_was_taken_is_one_read(store: Any) -> None:
+    assert store.spam_digest_taken("2026-12-01") is False
+    assert store.claim_spam_digest("2026-12-01", now=DUE, expires_at=NOW + 86400)
+    assert store.spam_digest_taken("2026-12-01") is True and store.spam_digest_taken("2026-12-02") is False
+    store.release_spam_digest("2026-12-01")
+    assert store.spam_digest_taken("2026-12-01") is False

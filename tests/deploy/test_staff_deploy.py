@@ -73,6 +73,18 @@ def test_both_apps_deploy_and_the_staff_api_has_its_own_role_and_a_cognito_autho
 
     api_id = resources["rest_api"]["rest_api_id"]
     assert apigw.get_rest_api(restApiId=api_id)["name"] == "next-steps-staff"
+    # The gateway's own refusals (the Cognito authorizer's 401 above all) answer as the function does.
+    gateway = [sys.executable, "-m", "scripts.staff_gateway", "--stage", stage, "--project-dir", str(project / "staff")]
+    run(gateway, emulator.env())
+    unauthorized = apigw.get_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")
+    assert unauthorized["statusCode"] == "401"
+    headers = unauthorized["responseParameters"]
+    assert headers["gatewayresponse.header.WWW-Authenticate"] == "'Bearer realm=\"next-steps-staff\"'"
+    assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+    body = json.loads(unauthorized["responseTemplates"]["application/json"])
+    assert (body["status"], body["title"]) == (401, "Sign-in required")
+    default = apigw.get_gateway_response(restApiId=api_id, responseType="DEFAULT_4XX")
+    assert json.loads(default["responseTemplates"]["application/json"])["type"] == "about:blank"
     assert "/staff/me" in {r["path"] for r in apigw.get_resources(restApiId=api_id)["items"]}
     # moto's API Gateway imports no authorizers from the document, so the one
     # Chalice deploys is read off the same document, as `chalice package` writes it.

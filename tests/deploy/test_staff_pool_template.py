@@ -23,8 +23,8 @@ def test_the_app_client_has_no_secret_and_password_sign_in_only_in_the_local_sta
     assert client["GenerateSecret"] is False
     condition, local_flows, deployed_flows = client["ExplicitAuthFlows"]["Fn::If"]
     assert data["Conditions"][condition] == {"Fn::Equals": [{"Ref": "Stage"}, "local"]}
-    # The inbox page's password-then-TOTP sign-in, and its token refresh; nothing else in a deployed stage.
-    assert set(deployed_flows) == {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    # The inbox page's password-then-TOTP sign-in, SRP for SDK clients, and token refresh; nothing else deployed.
+    assert set(deployed_flows) == {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
     assert set(local_flows) == set(deployed_flows) | {"ALLOW_ADMIN_USER_PASSWORD_AUTH"}
     minutes = data["Parameters"]["StaffTokenMinutes"]
     assert 15 <= minutes["Default"] <= 60 and minutes["MaxValue"] <= 60

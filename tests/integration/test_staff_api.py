@@ -228,8 +228,10 @@ def test_the_list_of_my_leads_holds_what_i_claimed(staff: Staff, deps: Any, cloc
 
 
 @pytest.mark.parametrize(
-    "query", ["cursor=not-a-cursor", "status=pending", "priority=high", "assigned=riley", "limit=0", "limit=101"]
-)
+    "query",
+    ["cursor=not-a-cursor", "status=pending", "priority=high", "assigned=riley", "limit=0", "limit=101", "limit=²",
+     "limit=%D9%A3"],
+)  # fmt: skip
 def test_a_bad_list_query_is_400(staff: Staff, query: str) -> None:
     assert_problem(staff.get(f"/staff/leads?{query}"), 400)
 
@@ -433,8 +435,10 @@ def test_an_export_with_no_first_day_holds_the_last_90_days(staff: Staff, deps: 
 
 @pytest.mark.parametrize("path", ["/staff/export", "/staff/stats"])
 @pytest.mark.parametrize(
-    "query", ["from=yesterday", "to=2026-02-30", "from=2026-03-05&to=2026-03-01", 'from=2026-03-01"%0D%0AX-Evil:1']
-)
+    "query",
+    ["from=yesterday", "to=2026-02-30", "from=2026-03-05&to=2026-03-01", 'from=2026-03-01"%0D%0AX-Evil:1',
+     "from=0001-01-01T00:00:00%2B01:00", "to=9999-12-31T23:59:59-01:00"],
+)  # fmt: skip
 def test_a_bad_range_is_400(staff: Staff, path: str, query: str) -> None:
     answer = staff.get(f"{path}?{query}")
     assert_problem(answer, 400)

@@ -258,3 +258,19 @@ def test_spam_has_no_clock_and_a_restored_lead_gets_one_from_its_restore(
     # THEN it is reminded once, ACK_MINUTES after the restore
     assert reminded == [30]
     assert noticed(aws, "reminder") == {lead_id: 1}
+
+
+def test_a_spam_lead_opened_in_the_spam_tab_then_restored_still_waits_for_someone_to_pick_it_up(
+    client: Any, aws: Any, deps: Any, clock: Any
+) -> None:
+    # GIVEN a lead set aside as spam, which a receptionist opens in the Spam tab to review
+    clock.now = datetime(2026, 11, 30, 10, 0, tzinfo=NEW_YORK).astimezone(UTC)
+    lead_id = submit(deps, clock, 1, website="https://spam.example")
+    acknowledge(deps, lead_id, "reviewer")
+    # WHEN they restore it from that page, and nobody then picks it up
+    service.restore_spam(lead_id, deps)
+    restored = the_lead(aws, lead_id)
+    # THEN reading spam was not taking the lead on: it is unacknowledged, and reminded after ACK_MINUTES
+    assert "acknowledged_at" not in restored and "acknowledged_by" not in restored
+    reminded = [m for m in range(1, 60) if sweep_at(client, clock, clock.now + timedelta(minutes=1))["reminders"]]
+    assert reminded == [30]

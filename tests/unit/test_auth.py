@@ -15,6 +15,7 @@ from chalicelib.auth import (
     REFETCH_SECONDS,
     Action,
     Forbidden,
+    KeysUnavailable,
     PoolSettings,
     Role,
     StaffUser,
@@ -170,6 +171,26 @@ def test_unknown_key_ids_do_not_fetch_the_jwks_on_every_request(keys: Keys) -> N
         with pytest.raises(Unauthenticated, match="unknown key"):
             check.verify(Keys(f"made-up-{n}").sign(claims()))
     assert jwks.fetches == 1
+
+
+def test_a_failed_key_fetch_is_unavailable_not_a_sign_out_and_the_next_request_fetches_again(keys: Keys) -> None:
+    # GIVEN a cold function whose first fetch of the pool's keys fails (a network blip)
+    jwks = Jwks(keys)
+    answers: list[Any] = [OSError("timed out"), None]
+
+    def flaky() -> dict[str, Any]:
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+        return jwks()
+
+    check = TokenVerifier(POOL, flaky, clock=lambda: NOW, monotonic=lambda: 0.0)
+    # WHEN a staff member with a good token calls
+    # THEN they are told to try again (not signed out: it is not their token's fault)
+    with pytest.raises(KeysUnavailable):
+        check.verify(keys.sign(claims()))
+    # AND the very next request fetches the keys again and passes, with no minute's wait
+    assert check.verify(keys.sign(claims())).username == "5f1c"
 
 
 def test_roles_come_from_the_cognito_groups_and_unknown_groups_give_none(keys: Keys) -> None:

@@ -301,3 +301,60 @@ def test_the_exported_patterns_answer_every_labelled_message_as_the_lists_do() -
         for line in path.read_text(encoding="utf-8").splitlines():
             folded = screening.normalise(json.loads(line)["text"])
             assert exported.search(folded) == from_lists.search(folded), line
+            assert exported.languages(folded) == from_lists.languages(folded), line
+
+
+# --- Which language's list a message matched, and the lines it gets ---------
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("ya no quiero vivir, pienso en quitarme la vida", {"es"}),
+        # "suicid…" in the English list catches the Spanish word too
+        ("me quiero suicidar, no aguanto mas", {"en", "es"}),
+        ("Some days I want to kill myself.", {"en"}),
+        ("Do you take Aetna?", set()),
+        ("", set()),
+    ],
+)
+def test_screening_says_which_languages_lists_a_message_matched(text: str, matched: set[str]) -> None:
+    assert screening.crisis_languages(text) == matched
+    assert suggests_crisis(text) == bool(matched)
+
+
+@pytest.mark.parametrize(
+    ("matched", "language", "chosen", "lines"),
+    [
+        ({"es"}, "en", False, "es"),  # written in Spanish, the browser English: the Spanish lines
+        ({"en", "es"}, "en", False, "es"),  # the English list also caught the Spanish words
+        ({"es"}, "en", True, "es"),  # the English form (which always names English), only Spanish words: Spanish
+        ({"en", "es"}, "en", True, "en"),  # the English form, and English words matched too: as the form said
+        ({"en"}, "es", False, "es"),  # English words, a Spanish browser: as the request asked
+        ({"en"}, "en", False, "en"),
+        ({"es"}, "es", False, "es"),
+    ],
+)
+def test_the_crisis_lines_follow_a_message_written_only_in_spanish_whatever_the_form_said(
+    matched: set[str], language: str, chosen: bool, lines: str
+) -> None:
+    assert screening.lines_language(frozenset(matched), language, chosen) == lines
+
+
+def test_a_phrase_belongs_to_the_language_its_file_names(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "crisis_phrases.txt", tmp_path / "crisis_phrases_es.txt"
+    first.write_text("feel purple\n", encoding="utf-8")
+    second.write_text("siento morado\n", encoding="utf-8")
+    monkeypatch.setattr(screening, "_PHRASES_FILES", (first, second))
+    screening._crisis_index.cache_clear()
+    try:
+        assert screening.crisis_languages("I feel purple") == {"en"}
+        assert screening.crisis_languages("hoy siento morado, I feel purple") == {"en", "es"}
+    finally:
+        screening._crisis_index.cache_clear()
+
+
+def test_the_lines_an_answer_carries_name_their_language() -> None:
+    for language in ("en", "es"):
+        assert screening.language_of_lines(screening.crisis_resources(language), "en") == language
+    assert screening.language_of_lines([{"name": "edited since"}], "es") == "es"
