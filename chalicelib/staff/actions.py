@@ -431,6 +431,8 @@ def default_since(deps: Deps, upper: str | None, days: int = EXPORT_DAYS) -> str
         last = date.fromisoformat(read.moment(upper, end_of_day=True)[:10])
     else:
         last = deps.clock().astimezone(UTC).date()
+    if last.toordinal() < days:  # the calendar's first days: from its very first
+        return date.min.isoformat()
     return (last - timedelta(days=days - 1)).isoformat()
 
 

@@ -429,6 +429,12 @@ def test_an_export_with_no_first_day_holds_the_last_90_days(staff: Staff, deps: 
     earlier = staff.get("/staff/export?to=2026-01-31")
     assert earlier.headers["Content-Disposition"] == 'attachment; filename="leads-2025-11-03-2026-01-31.csv"'
     assert [row.split(",")[0] for row in earlier.raw.decode("utf-8-sig").splitlines()[1:]] == [old, recent]
+    # AND a last day near the calendar's start exports what there is from then, not a failure
+    edge = staff.get("/staff/export?to=0001-01-31")
+    assert (
+        edge.status == 200
+        and edge.headers["Content-Disposition"] == 'attachment; filename="leads-0001-01-01-0001-01-31.csv"'
+    )
     # AND a first day still reaches as far back as asked
     assert len(staff.get("/staff/export?from=2025-01-01").raw.decode("utf-8-sig").splitlines()) == 4
 

@@ -436,6 +436,9 @@ def test_an_export_with_no_first_day_covers_the_90_days_up_to_its_last(deps: Dep
     assert actions.default_since(deps, "2026-06-30") == "2026-04-02"
     assert actions.default_since(deps, "2026-06-30T23:30:00-05:00") == "2026-04-03"  # July 1st in UTC
     assert actions.default_since(deps, None, days=1) == "2026-12-01"
+    assert actions.default_since(deps, "0001-02-01") == "0001-01-01"  # no earlier day to start from
+    assert actions.default_since(deps, "0001-03-31") == "0001-01-01"
+    assert actions.default_since(deps, "0001-04-01") == "0001-01-02"
 
 
 def test_stats_count_the_range_and_are_not_an_audited_read(deps: Deps) -> None:
