@@ -274,11 +274,17 @@ class MemoryLeadStore:
         with self._lock:
             self._audit(audit)
 
-    def audit_of_day(self, day: str) -> list[dict[str, Any]]:
-        """Every audit record of a UTC day, oldest first."""
+    def audit_of_day(
+        self, day: str, *, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` audit records of a UTC day, oldest first, after `after`; and where to read on, or None."""
         with self._lock:
-            found = [r for r in self.audit if r.at[:10] == day]
-        return [r.as_dict() for r in sorted(found, key=lambda r: r.at)]
+            # A record's position: its time, then the order it was written in (records are never removed).
+            found = sorted((f"{r.at}#{n:012d}", r) for n, r in enumerate(self.audit) if r.at[:10] == day)
+        rest = [(position, r) for position, r in found if after is None or position > after]
+        page = rest[:limit]
+        more = page[-1][0] if len(rest) > limit else None
+        return [r.as_dict() for _, r in page], more
 
     def audit_of_lead(self, lead_id: str) -> list[dict[str, Any]]:
         """Every audit record naming a lead, oldest first."""

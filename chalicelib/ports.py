@@ -272,8 +272,15 @@ class LeadStorePort(Protocol):
         """Store one audit record on its own (a read: list, view, export); never overwrites one."""
         ...
 
-    def audit_of_day(self, day: str) -> list[dict[str, Any]]:
-        """Every audit record of a UTC day (YYYY-MM-DD), oldest first."""
+    def audit_of_day(
+        self, day: str, *, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` audit records of a UTC day (YYYY-MM-DD), oldest first, after the position `after`.
+
+        With them, the position to read on from (an opaque text, to pass back
+        as `after`), or None when no record of the day follows the last one.
+        A record written after a page was read is on a later page if it is newer.
+        """
         ...
 
     def audit_of_lead(self, lead_id: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +35,8 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 CSV = "text/csv; charset=utf-8"
 MAX_BODY_BYTES = 16 * 1024
 MAX_PAGE = 100
+# An entity tag as this API makes them (page_tag), strong or weak: anything else in If-None-Match matches nothing.
+ETAG = re.compile(r'(?:W/)?"([0-9a-f]{32})"')
 RETRY_AFTER_UNAVAILABLE = "5"
 # Highest first: a member of several groups acts, and is audited, in the highest.
 ROLE_ORDER = (Role.ADMIN, Role.CLINICIAN, Role.INTAKE)
@@ -55,9 +58,13 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     )
 
 
-def as_json(body: Any, status: int = 200) -> Response:
+def as_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON answer."""
-    return Response(body=json.dumps(body), status_code=status, headers={**NO_STORE, "Content-Type": "application/json"})
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={**NO_STORE, "Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def _authorization(request: Any) -> str | None:
@@ -99,6 +106,12 @@ class Call:
 
         role = highest_role(self.user)
         return Actor(self.user.username, role.value if role else "", source_ip(self.request))
+
+    def header(self, name: str) -> str | None:
+        """One request header (any case), or None when it is absent."""
+        headers = getattr(self.request, "headers", None) or {}
+        value = headers.get(name.lower())
+        return str(value) if value is not None else None
 
     def query(self, name: str) -> str | None:
         """One query parameter, or None when it is absent or empty."""
@@ -167,6 +180,9 @@ def _answer(exc: Exception, action: Action) -> Response:
     if isinstance(exc, Refused):
         log_event("staff_refused", route=action.value, status_code=exc.status)
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
+    if isinstance(exc, actions.Unchanged):
+        # The list the caller already holds: no lead data is answered (and none was audited).
+        return Response(body="", status_code=304, headers={**NO_STORE, "ETag": _etag(exc.tag)})
     if isinstance(exc, LeadNotFound):
         return problem(404, "No such lead", "There is no lead with that id.")
     if isinstance(exc, BadCursor):
@@ -231,6 +247,23 @@ def _choice(call: Call, name: str, allowed: tuple[str, ...]) -> str | None:
     return value
 
 
+def _limit(call: Call, default: int, most: int) -> int:
+    raw = call.query("limit") or str(default)
+    # Only ASCII digits: int() reads other scripts' digits too, and str.isdigit() passes '²', which it cannot.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= most:
+        raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {most}.")
+    return int(raw)
+
+
+def _etag(tag: str) -> str:
+    return f'"{tag}"'
+
+
+def _seen_tags(call: Call) -> list[str]:
+    """The entity tags of `If-None-Match` (weak or strong, any number); only tags this API could have made."""
+    return ETAG.findall(call.header("If-None-Match") or "")
+
+
 def _range(call: Call) -> tuple[str | None, str | None]:
     """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time; both optional), once they read as a range."""
     from chalicelib.staff.actions import time_range
@@ -264,9 +297,7 @@ def list_leads(call: Call) -> Response:
     priority = _choice(call, "priority", tuple(p.value for p in Priority))
     assigned = _choice(call, "assigned", (actions.ASSIGNED_TO_ME,))
     language = _choice(call, "language", languages())
-    raw_limit = call.query("limit") or "50"
-    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_PAGE:
-        raise Refused(400, "Bad limit", f"limit must be a whole number from 1 to {MAX_PAGE}.")
+    limit = _limit(call, 50, MAX_PAGE)
     page = actions.list_leads(
         call.deps,
         call.actor,
@@ -275,9 +306,10 @@ def list_leads(call: Call) -> Response:
         assigned=assigned,
         language=language,
         cursor=call.query("cursor"),
-        limit=int(raw_limit),
+        limit=limit,
+        seen=_seen_tags(call),
     )
-    return as_json(page)
+    return as_json(page, headers={"ETag": _etag(actions.page_tag(page))})
 
 
 def view_lead(call: Call, raw_id: str) -> Response:
@@ -340,10 +372,13 @@ def erase(call: Call, raw_id: str) -> Response:
 
 
 def export(call: Call) -> Response:
-    """`GET /staff/export?from=&to=`: the leads created in the range as a CSV download."""
+    """`GET /staff/export?from=&to=`: the leads created in the range as a CSV download (no `from`: 90 days)."""
     from chalicelib.staff import actions
 
     lower, upper = _range(call)
+    if lower is None:
+        # Not every lead ever received: an answer must stay within Lambda's 6 MB.
+        lower = actions.default_since(call.deps, upper)
     # Named by the days of the range as read (never the text sent): leads-2026-01-01-2026-01-31.csv
     name = "-".join(["leads", *(b[:10] for b in actions.time_range(lower, upper) if b is not None)]) + ".csv"
     return Response(
@@ -362,7 +397,7 @@ def stats(call: Call) -> Response:
 
 
 def audit(call: Call) -> Response:
-    """`GET /staff/audit?date=YYYY-MM-DD`: that day's audit records (admin only)."""
+    """`GET /staff/audit?date=YYYY-MM-DD&cursor=&limit=`: a page of that day's audit records (admin only)."""
     from chalicelib.staff import actions
 
     raw = call.query("date")
@@ -372,7 +407,9 @@ def audit(call: Call) -> Response:
             raise ValueError
     except ValueError as exc:
         raise Refused(400, "Bad date", "date must be a day, YYYY-MM-DD.") from exc
-    return as_json({"date": day.isoformat(), "records": actions.audit_day(day.isoformat(), call.deps, call.actor)})
+    limit = _limit(call, actions.AUDIT_PAGE, actions.AUDIT_PAGE_LIMIT)
+    page = actions.audit_day(day.isoformat(), call.deps, call.actor, cursor=call.query("cursor"), limit=limit)
+    return as_json({"date": day.isoformat(), **page})
 
 
 def fetch_jwks(url: str, timeout: float = 5.0) -> dict[str, Any]:

@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--since", help="first day (YYYY-MM-DD, UTC); default: --days ago")
     stats.add_argument("--until", help="last day, inclusive; default: today")
     stats.add_argument("--days", type=positive, default=30, help="days back when --since is not given (default 30)")
+
+    audit = command("audit", cmds.cmd_audit, "The audit trail of one UTC day: who read or changed which lead, when.")
+    audit.add_argument("--date", help="the day, YYYY-MM-DD (UTC); default: today")
     return parser
 
 

@@ -64,15 +64,36 @@ class StaffVerbs:
         """Every audit record naming a lead, oldest first (strongly consistent: a view sees its own record)."""
         return [audit_from(item) for item in self._partition(AUDIT_LEAD_PREFIX + lead_id)]
 
-    def audit_of_day(self, day: str) -> list[dict[str, Any]]:
-        """Every audit record of a UTC day, oldest first (the by_audit_day index)."""
-        # One index partition, in sk order, and every sk starts with the record's time.
-        items = self._query(
-            IndexName="by_audit_day",
-            KeyConditionExpression="audit_day = :d",
-            ExpressionAttributeValues={":d": {"S": day}},
-        )
-        return [audit_from(item) for item in items]
+    def audit_of_day(
+        self, day: str, *, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` audit records of a UTC day, oldest first, after `after` (the by_audit_day index).
+
+        One index partition in sk order, and every sk starts with the record's
+        time: a record's position is its sk, and a page reads on from the
+        last one shown. One more than `limit` is read to know whether any follows.
+        """
+        condition = "audit_day = :d"
+        values: dict[str, Any] = {":d": {"S": day}}
+        if after is not None:
+            condition += " AND sk > :after"
+            values[":after"] = {"S": after}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by_audit_day",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        items: list[Item] = []
+        while len(items) <= limit:
+            response = call(self._db.query, **kwargs, Limit=limit + 1 - len(items))
+            items += response.get("Items", [])
+            if not response.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        page = items[:limit]
+        more = str(page[-1]["sk"]["S"]) if len(items) > limit else None
+        return [audit_from(item) for item in page], more
 
     def _partition(self, pk: str, prefix: str | None = None, keys_only: bool = False) -> list[Item]:
         values: dict[str, Any] = {":pk": {"S": pk}}

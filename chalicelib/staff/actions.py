@@ -9,9 +9,11 @@ is imported when an action runs (the notice model reads labels, not this).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import LeadNotFound, NotesFull
@@ -19,7 +21,14 @@ from chalicelib.ids import is_lead_id, new_lead_id
 from chalicelib.leads import Priority, Status
 from chalicelib.ports import AuditAction, AuditRecord
 from chalicelib.staff import read
-from chalicelib.staff.cursor import BadCursor, Cursor, decode_cursor, encode_cursor
+from chalicelib.staff.cursor import (
+    BadCursor,
+    Cursor,
+    decode_audit_cursor,
+    decode_cursor,
+    encode_audit_cursor,
+    encode_cursor,
+)
 from chalicelib.text import clean_block
 from chalicelib.words import DEFAULT_LANGUAGE, languages, supported
 
@@ -34,21 +43,28 @@ __all__ = [
     "NoteInvalid",
     "StaleStatus",
     "StatusChange",
+    "Unchanged",
     "add_note",
     "audit_day",
+    "audit_trail",
     "change_status",
     "claim",
+    "default_since",
     "erase",
     "export_csv",
     "export_leads",
     "lead_stats",
     "list_leads",
+    "page_tag",
     "restore",
     "view_lead",
 ]
 
 NOTE_LIMIT = 2000
 LIST_LIMIT = 500
+AUDIT_PAGE = 200  # a day's audit records a page, unless asked
+AUDIT_PAGE_LIMIT = 1000  # at most (a record is about 250 bytes: a page stays far below an answer's 6 MB)
+EXPORT_DAYS = 90  # what the staff API exports when no first day is given
 SUMMARY_FIELDS = (
     "lead_id",
     "created_at",
@@ -94,6 +110,14 @@ class HeldByOther(Exception):
         self.holder = holder
 
 
+class Unchanged(Exception):
+    """The list asked for is the one the caller was last shown (`tag`): nothing is returned, nothing audited."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__("the list is unchanged")
+        self.tag = tag
+
+
 class NoteInvalid(ValueError):
     """A note that is empty, or longer than NOTE_LIMIT characters."""
 
@@ -125,6 +149,17 @@ def _audit(deps: Deps, actor: Actor, action: AuditAction, lead_id: str | None = 
     )
 
 
+def page_tag(page: dict[str, Any]) -> str:
+    """A digest of a list's page as answered: the same exactly when the answer is the same.
+
+    Every listed field (status, holder, notice state...) and the cursor are in
+    it, so any change a staff member could see makes a new tag; it is a
+    one-way digest, so no lead's details can be read from it.
+    """
+    text = json.dumps(page, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def summary(lead: dict[str, Any]) -> dict[str, Any]:
     """A lead as the inbox lists it: exactly SUMMARY_FIELDS (None where the lead has none)."""
     return {name: lead.get(name) for name in SUMMARY_FIELDS}
@@ -148,8 +183,13 @@ def list_leads(
     statuses: Sequence[str] | None = None,
     urgent_first: bool = True,
     full: bool = False,
+    seen: Collection[str] = (),
 ) -> dict[str, Any]:
     """One page of leads: `{"leads": [summary...], "next": token or None}`, newest first, urgent new first.
+
+    `seen`: tags (page_tag) of answers the caller already holds; when this
+    page is one of them, Unchanged is raised instead and nothing is audited,
+    since no lead data is returned (the inbox's polls of an unchanged list).
 
     Spam is listed only when asked for by status. `assigned="me"`: the
     actor's leads; `language`: the leads of visitors answered in it (a lead
@@ -188,8 +228,13 @@ def list_leads(
         )
     page = read.list_page(deps.store, start, limit, keep=_filter(start, actor))
     rows = [read.public(lead) if full else summary(lead) for lead in page.leads]
+    answer = {"leads": rows, "next": encode_cursor(page.next) if page.next is not None else None}
+    if seen:
+        tag = page_tag(answer)
+        if tag in seen:
+            raise Unchanged(tag)
     deps.store.record_audit(_audit(deps, actor, AuditAction.LIST, detail=f"{len(rows)} rows"))
-    return {"leads": rows, "next": encode_cursor(page.next) if page.next is not None else None}
+    return answer
 
 
 def _statuses(status: str | None, statuses: Sequence[str] | None) -> tuple[Status, ...] | None:
@@ -349,12 +394,46 @@ def lead_stats(deps: Deps, actor: Actor, lower: str | None, upper: str | None) -
     return {"since": start, "until": end, **compute_stats(leads, deps.settings.office_hours)}
 
 
-def audit_day(day: str, deps: Deps, actor: Actor) -> list[dict[str, Any]]:
-    """That UTC day's audit records (YYYY-MM-DD), oldest first; ValueError for anything else."""
+def audit_day(
+    day: str, deps: Deps, actor: Actor, *, cursor: str | None = None, limit: int = AUDIT_PAGE
+) -> dict[str, Any]:
+    """One page of that UTC day's audit records (YYYY-MM-DD), oldest first: `{"records": [...], "next": token or None}`.
+
+    Pass `next` back as `cursor` for the following page. ValueError for a day
+    that is not one or a limit outside 1 to AUDIT_PAGE_LIMIT; BadCursor for a
+    cursor this day's trail did not give out. Reading the trail is not itself audited.
+    """
     text = day.strip() if isinstance(day, str) else ""
     if len(text) != 10:
         raise ValueError("day must be YYYY-MM-DD")
-    return deps.store.audit_of_day(date.fromisoformat(text).isoformat())
+    if not 1 <= limit <= AUDIT_PAGE_LIMIT:
+        raise ValueError(f"limit must be between 1 and {AUDIT_PAGE_LIMIT}")
+    the_day = date.fromisoformat(text).isoformat()
+    after = decode_audit_cursor(cursor, the_day) if cursor else None
+    records, more = deps.store.audit_of_day(the_day, limit=limit, after=after)
+    return {"records": records, "next": encode_audit_cursor(the_day, more) if more is not None else None}
+
+
+def audit_trail(day: str, deps: Deps, actor: Actor, *, page: int = AUDIT_PAGE_LIMIT) -> Iterator[dict[str, Any]]:
+    """Every audit record of that UTC day, oldest first, read a page at a time (the CLI's `audit`)."""
+    cursor = None
+    while True:
+        answer = audit_day(day, deps, actor, cursor=cursor, limit=page)
+        yield from answer["records"]
+        cursor = answer["next"]
+        if cursor is None:
+            return
+
+
+def default_since(deps: Deps, upper: str | None, days: int = EXPORT_DAYS) -> str:
+    """The first of `days` whole UTC days that end with `upper`'s day (today when None), as YYYY-MM-DD."""
+    if upper:
+        last = date.fromisoformat(read.moment(upper, end_of_day=True)[:10])
+    else:
+        last = deps.clock().astimezone(UTC).date()
+    if last.toordinal() < days:  # the calendar's first days: from its very first
+        return date.min.isoformat()
+    return (last - timedelta(days=days - 1)).isoformat()
 
 
 def time_range(lower: str | None, upper: str | None) -> tuple[str | None, str | None]:

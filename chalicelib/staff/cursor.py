@@ -96,3 +96,29 @@ def _position(value: object) -> tuple[str, str]:
     if not is_lead_id(lead_id):
         raise ValueError
     return created, lead_id
+
+
+# -- the audit trail's pages ------------------------------------------------------
+
+_AUDIT_POSITION_CHARS = frozenset("0123456789abcdefABCDEFTZ:.+-#")
+
+
+def encode_audit_cursor(day: str, after: str) -> str:
+    """The token for the next page of a day's audit trail: the day, and the store's position in it."""
+    raw = json.dumps({"d": day, "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_audit_cursor(token: str, day: str) -> str:
+    """The store's position a token of this day's trail holds; BadCursor for anything else (another day too)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        after = data["a"]
+        if data["d"] != day or not isinstance(after, str) or not after.startswith(day):
+            raise ValueError
+        # A time, then the store's own tie-break: short, and nothing a query could read as anything else.
+        if len(after) > 64 or not set(after) <= _AUDIT_POSITION_CHARS:
+            raise ValueError
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadCursor("not a cursor of this day's audit trail") from exc
+    return after

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from scripts.staff_cli.errors import ABORTED, CONFLICT, NOT_FOUND, OK, UNAVAILAB
 from scripts.staff_cli.render import (
     LIST_WIDTH,
     duration,
+    render_audit_record,
     render_lead,
     render_list,
     render_speed,
@@ -37,6 +38,7 @@ from scripts.staff_cli.target import Context
 OPEN_STATUSES = ("new", "contacted", "scheduled")
 ALL_STATUSES = tuple(s.value for s in Status)
 NOT_A_CURSOR = "That --next value is not one this tool printed. Copy it again from the last page."
+AUDIT_PAGE = 1000  # audit records read a page (the most the store verb is asked for at once)
 REAL_STATUSES = tuple(s for s in ALL_STATUSES if s != Status.SPAM.value)
 
 
@@ -286,6 +288,31 @@ def cmd_stats(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
         f"days and weeks in {stats['speed']['timezone']}, arrivals in or outside clinic hours"
     )
     io_.say(render_speed(stats["speed"]))
+    return OK
+
+
+def cmd_audit(ctx: Context, args: argparse.Namespace, io_: Io) -> int:
+    """One UTC day's audit trail, oldest first, read a page at a time (reading it is not itself audited)."""
+    day = (args.date or datetime.now(UTC).date().isoformat()).strip()
+    try:
+        if len(day) != 10:
+            raise ValueError
+        day = date.fromisoformat(day).isoformat()
+    except ValueError as exc:
+        raise CliError(f"'{safe_text(day)}' is not a day. Use YYYY-MM-DD (a UTC day).", USAGE) from exc
+    records = actions.audit_trail(day, ctx.deps, ctx.actor, page=AUDIT_PAGE)
+    if args.json:
+        io_.json({"date": day, "records": list(records)})
+        return OK
+    count = 0
+    for record in records:  # printed as each page arrives: a busy day is long
+        io_.say(render_audit_record(record, ctx.zone))
+        count += 1
+    if not count:
+        io_.say(f"No audit records on {day} (UTC).")
+        return OK
+    io_.say(f"\n{count} record(s) on {day} (UTC), oldest first.")
+    io_.say(f"Times are {zone_name(ctx.zone)}" + ("." if zone_name(ctx.zone) == "UTC" else " (--utc for UTC)."))
     return OK
 
 

@@ -285,6 +285,19 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
     return "\n".join("\n".join(block) for block in blocks if block)
 
 
+def render_audit_record(record: dict[str, Any], zone: tzinfo = UTC) -> str:
+    """One audit record on one line: when, what, which lead, who in what role, the detail, from where."""
+    parts = [
+        show_time(record.get("at"), zone=zone),
+        f"{safe_text(record.get('action')):<7}",
+        safe_text(record.get("lead_id") or "—"),
+        f"{safe_text(record.get('actor'))} ({safe_text(record.get('role'))})",
+        safe_text(record.get("detail")),
+        f"from {safe_text(record['source_ip'])}" if record.get("source_ip") else "",
+    ]
+    return "  ".join(part for part in parts if part).replace("\n", " ")
+
+
 def render_list(items: list[dict[str, Any]], zone: tzinfo = UTC, width: int = LIST_WIDTH) -> str:
     """Two lines a lead, each at most `width` columns: the whole id, when, status, priority, notice;
     then who, how and when they prefer, and where to reach them (cut with an ellipsis)."""

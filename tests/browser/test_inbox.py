@@ -30,7 +30,7 @@ from tests.browser.inbox import (
 )
 from tests.browser.support import new_page, wait_like_a_person
 from tests.e2e.stack import LocalStack
-from tests.e2e.staff import pool
+from tests.e2e.staff import payload, pool
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -177,6 +177,52 @@ def test_a_lead_from_the_demo_form_is_listed_and_announced_within_5_seconds_of_i
         assert "1 new lead" in inbox.locator("#announce").inner_text()
 
 
+def list_records_of(stack: LocalStack, username: str) -> list[dict[str, Any]]:
+    """The audit trail's `list` records of one staff member, from the stack's table."""
+    from chalicelib.store import from_item
+
+    db, items, kwargs = stack.dynamodb(), [], {"TableName": "next-steps-local-leads"}
+    while True:
+        found = db.scan(**kwargs)
+        items += [from_item(i) for i in found["Items"]]
+        if "LastEvaluatedKey" not in found:
+            break
+        kwargs["ExclusiveStartKey"] = found["LastEvaluatedKey"]
+    return [i for i in items if i.get("entity") == "audit" and i["action"] == "list" and i["actor"] == username]
+
+
+def test_an_open_inbox_adds_no_audit_record_for_a_poll_of_an_unchanged_list_and_still_shows_a_new_lead(
+    browser: Any, stack: LocalStack
+) -> None:
+    watcher = member(stack, "intake", "watcher")
+    with new_page(browser, **DESKTOP) as page:
+        answers: list[int] = []
+        page.on("response", lambda r: answers.append(r.status) if "/staff/leads?" in r.url else None)
+        # GIVEN an intake member with the New leads open
+        open_signed_in(page, stack, watcher)
+        token = page.evaluate("JSON.parse(sessionStorage.getItem('next-steps-inbox')).id")
+        # WHEN the list stays open through polls that find nothing new
+        for _ in range(60):
+            if answers.count(304) >= 3:
+                break
+            page.wait_for_timeout(500)
+        assert answers.count(304) >= 3, answers
+        # AND then a lead arrives
+        lead_id = send(stack, "Quinn")
+        # THEN the list still shows it, marked and announced
+        row(page, lead_id).wait_for(timeout=10000)
+        assert "Just in" in row(page, lead_id).text_content()
+        page.wait_for_function("document.getElementById('announce').textContent.includes('Quinn')", timeout=5000)
+        # (signed out, so no poll is on its way when the trail is read)
+        page.get_by_role("button", name="Sign out").click()
+        page.locator("#signin-title").wait_for()
+        page.wait_for_timeout(1000)
+    # AND the trail holds one list record for each answer that returned leads, none for the unchanged ones
+    records = list_records_of(stack, payload(token)["cognito:username"])
+    assert answers.count(200) >= 2  # the first list, and the one with the new lead
+    assert len(records) == answers.count(200) < len(answers), answers
+
+
 def test_urgent_new_leads_are_on_top_and_marked_in_words(browser: Any, stack: LocalStack, intake: Member) -> None:
     # GIVEN a calm lead, then an urgent one, then another calm one
     send(stack, "Calm")
@@ -313,7 +359,8 @@ def test_the_notices_link_opens_its_lead_after_sign_in(browser: Any, stack: Loca
     with new_page(browser, **PHONE) as page:
         # WHEN a staff member taps its link on their phone, and signs in
         page.goto(link)
-        assert "Sign in to open the lead" in page.locator("#signin-message").inner_text()
+        # (said once the page has its settings: it fetches them after loading)
+        page.locator("#signin-message", has_text="Sign in to open the lead").wait_for()
         sign_in(page, intake)
         # THEN that lead is open
         title = page.locator("#lead-title")

@@ -80,3 +80,39 @@ def test_show_prints_the_leads_clock_and_history(cli: Cli, client: Any, aws: Sta
     assert [h["action"] for h in as_json["history"]] == ["status", "view", "view"]
     assert as_json["notes"] == []
     assert as_json["acknowledged_by"] == arn
+
+
+def test_audit_prints_the_whole_days_trail_oldest_first_reading_it_a_page_at_a_time(
+    cli: Cli, client: Any, aws: Stack, monkeypatch: Any
+) -> None:
+    from scripts.staff_cli import commands
+
+    # GIVEN a day on which a lead was worked (five records)
+    lead_id = submit(client, first_name="Zebulon", message="The convoy again last night.")
+    pump(client, aws)
+    for argv in (("list",), ("show", lead_id), ("status", lead_id, "contacted"), ("export",), ("list",)):
+        assert cli(*argv).code == 0
+    day = audit_items(aws)[0]["audit_day"]
+    # WHEN an admin asks for the day's trail, the tool reading it two records a page
+    monkeypatch.setattr(commands, "AUDIT_PAGE", 2)
+    shown = cli("audit", "--date", day, "--utc")
+    # THEN every record is printed, oldest first, with who, what, which lead and the detail, and none of the PHI
+    assert shown.code == 0, shown.err
+    lines = [line for line in shown.out.splitlines() if line.startswith(day)]
+    assert [line.split()[3] for line in lines] == ["list", "view", "status", "export", "list"]
+    arn = boto3.client("sts").get_caller_identity()["Arn"]
+    assert lead_id in lines[1] and "new->contacted" in lines[2] and f"{arn} (cli)" in lines[0]
+    assert "5 record(s)" in shown.out
+    assert "zebulon" not in shown.out.lower() and "convoy" not in shown.out
+    # AND --json gives the same records for scripts, and reading the trail added none
+    as_json = cli("audit", "--date", day, "--json").json()
+    assert as_json["date"] == day
+    assert [r["action"] for r in as_json["records"]] == ["list", "view", "status", "export", "list"]
+    assert len(audit_items(aws)) == 5
+
+
+def test_audit_of_a_day_without_records_or_with_a_bad_date(cli: Cli) -> None:
+    empty = cli("audit", "--date", "2020-01-01")
+    assert empty.code == 0 and "No audit records on 2020-01-01" in empty.out
+    bad = cli("audit", "--date", "yesterday")
+    assert bad.code == 2 and "YYYY-MM-DD" in bad.err

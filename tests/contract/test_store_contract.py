@@ -249,7 +249,8 @@ def test_audit_records_read_back_by_day_and_by_lead_oldest_first(store: Any) -> 
     # Two records of one millisecond are both kept.
     store.record_audit(record(AuditAction.VIEW, "A", "2026-12-02T00:00:00.000Z"))
 
-    day = store.audit_of_day("2026-12-01")
+    day, more = store.audit_of_day("2026-12-01", limit=100)
+    assert more is None
     assert [(r["at"], r.get("lead_id")) for r in day] == [
         ("2026-12-01T10:00:01.000Z", None),
         ("2026-12-01T10:00:02.000Z", "A"),
@@ -268,7 +269,54 @@ def test_audit_records_read_back_by_day_and_by_lead_oldest_first(store: Any) -> 
         "2026-12-02T00:00:00.000Z",
         "2026-12-02T00:00:00.000Z",
     ]
-    assert store.audit_of_day("2026-11-30") == [] and store.audit_of_lead("C") == []
+    assert store.audit_of_day("2026-11-30", limit=100) == ([], None) and store.audit_of_lead("C") == []
+
+
+def read_day_in_pages(store: Any, day: str, limit: int) -> list[list[dict[str, Any]]]:
+    """Every page of the day's trail, following each page's position to the next."""
+    pages: list[list[dict[str, Any]]] = []
+    after = None
+    while True:
+        records, after = store.audit_of_day(day, limit=limit, after=after)
+        pages.append(records)
+        if after is None:
+            return pages
+        assert len(pages) < 20, "the pages never end"
+
+
+def test_a_days_audit_trail_reads_in_pages_oldest_first_with_none_missed_or_repeated(store: Any) -> None:
+    # GIVEN seven records of one day, written out of order, three of them in one millisecond, and one the next day
+    times = ["10:00:03", "10:00:01", "10:00:02", "10:00:02", "10:00:02", "23:59:59", "00:00:00"]
+    for n, at in enumerate(times):
+        store.record_audit(record(AuditAction.VIEW, f"L{n}", f"2026-12-01T{at}.000Z"))
+    store.record_audit(record(AuditAction.VIEW, "L9", "2026-12-02T00:00:00.000Z"))
+    whole = sorted((r["at"], r["lead_id"]) for r in store.audit_of_day("2026-12-01", limit=100)[0])
+    assert len(whole) == 7
+
+    # WHEN the day is read three records at a time
+    pages = read_day_in_pages(store, "2026-12-01", 3)
+
+    # THEN the pages hold three, three and one, oldest first, together every record of the day once
+    assert [len(p) for p in pages] == [3, 3, 1]
+    shown = [(r["at"], r["lead_id"]) for p in pages for r in p]
+    assert [at for at, _ in shown] == sorted(at for at, _ in whole)
+    assert sorted(shown) == whole
+
+
+def test_a_full_last_page_says_nothing_follows(store: Any) -> None:
+    for n in range(4):
+        store.record_audit(record(AuditAction.LIST, None, f"2026-12-01T10:00:0{n}.000Z", detail=f"{n} rows"))
+    assert [len(p) for p in read_day_in_pages(store, "2026-12-01", 2)] == [2, 2]
+    assert [len(p) for p in read_day_in_pages(store, "2026-12-01", 4)] == [4]
+
+
+def test_a_record_written_after_a_page_was_read_is_on_a_later_page(store: Any) -> None:
+    store.record_audit(record(AuditAction.VIEW, "A", "2026-12-01T10:00:00.000Z"))
+    store.record_audit(record(AuditAction.VIEW, "B", "2026-12-01T10:00:01.000Z"))
+    first, after = store.audit_of_day("2026-12-01", limit=1)
+    store.record_audit(record(AuditAction.VIEW, "C", "2026-12-01T10:00:02.000Z"))
+    rest, _ = store.audit_of_day("2026-12-01", limit=10, after=after)
+    assert [r["lead_id"] for r in first + rest] == ["A", "B", "C"]
 
 
 def test_acknowledge_first_wins_and_ends_the_due_time(store: Any) -> None:

@@ -128,18 +128,29 @@ class LocalStack:
             return err.code, dict(err.headers), err.read()
 
     def staff(
-        self, path: str, token: str | None = None, method: str = "GET", body: Any = None
+        self,
+        path: str,
+        token: str | None = None,
+        method: str = "GET",
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """One staff API request, with `Authorization: Bearer <token>` when a token is given; JSON bodies both ways."""
-        status, hdrs, raw = self.staff_raw(path, token, method, body)
+        status, hdrs, raw = self.staff_raw(path, token, method, body, headers)
         is_json = "json" in hdrs.get("Content-Type", "")
         return status, hdrs, json.loads(raw) if raw and is_json else (raw.decode() if raw else None)
 
     def staff_raw(
-        self, path: str, token: str | None = None, method: str = "GET", body: Any = None
+        self,
+        path: str,
+        token: str | None = None,
+        method: str = "GET",
+        body: Any = None,
+        extra: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        """One staff API request; the answer's body as bytes."""
+        """One staff API request (with any `extra` headers); the answer's body as bytes."""
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        headers.update(extra or {})
         data = None
         if body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"

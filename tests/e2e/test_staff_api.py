@@ -156,8 +156,7 @@ def test_a_lead_worked_from_the_list_to_erased_through_every_route(
     assert (status, gone["title"]) == (404, "No such lead")
     assert not [x for x in staff_stack.stored_leads() if x["lead_id"] == lead_id]
 
-    status, _, trail = staff_stack.staff(f"/staff/audit?date={today}", admin_token)
-    assert status == 200
+    trail = {"records": whole_trail(staff_stack, admin_token, today)}
     mine = [(r["action"], r["actor"]) for r in trail["records"] if r.get("lead_id") == lead_id]
     assert mine == [
         ("view", me["username"]),
@@ -172,6 +171,56 @@ def test_a_lead_worked_from_the_list_to_erased_through_every_route(
     for text in (str(trail), staff_stack.log):
         for secret in ("Visitor3", "visitor3@example.org", NOTE):
             assert secret not in text
+
+
+def whole_trail(stack: LocalStack, token: str, day: str, limit: int = 1000) -> list[dict[str, Any]]:
+    """Every audit record of the day, following each page's `next`."""
+    records: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        status, _, page = stack.staff(f"/staff/audit?date={day}&limit={limit}&cursor={cursor}", token)
+        assert status == 200, page
+        assert len(page["records"]) <= limit
+        records += page["records"]
+        if page["next"] is None:
+            return records
+        cursor = page["next"]
+
+
+def test_the_days_audit_trail_reads_in_pages_over_http(staff_stack: LocalStack, intake: Member, admin: Member) -> None:
+    token, _ = intake
+    today = datetime.now(UTC).date().isoformat()
+    lead_id = new_lead(staff_stack, 7)
+    for _ in range(3):
+        assert staff_stack.staff(f"/staff/leads/{lead_id}", token)[0] == 200
+    # The index is read eventually consistently: its newest records may take a moment to show.
+    whole = whole_trail(staff_stack, admin[0], today)
+    paged = whole_trail(staff_stack, admin[0], today, limit=2)
+    assert paged[: len(whole)] == whole
+    assert [r["action"] for r in paged if r.get("lead_id") == lead_id] == ["view"] * 3
+    status, _, refused = staff_stack.staff(f"/staff/audit?date={today}&limit=1001", admin[0])
+    assert (status, refused["title"]) == (400, "Bad limit")
+
+
+def test_a_poll_of_an_unchanged_list_is_304_with_no_body_and_no_audit_record(
+    staff_stack: LocalStack, intake: Member, admin: Member
+) -> None:
+    token, _ = intake
+    today = datetime.now(UTC).date().isoformat()
+    new_lead(staff_stack, 8)
+    status, headers, _ = staff_stack.staff("/staff/leads?status=new&limit=50", token)
+    assert status == 200 and headers["ETag"]
+    before = len(whole_trail(staff_stack, admin[0], today))
+    status, again, body = staff_stack.staff(
+        "/staff/leads?status=new&limit=50", token, headers={"If-None-Match": headers["ETag"]}
+    )
+    assert (status, body, again["ETag"], again["Cache-Control"]) == (304, None, headers["ETag"], "no-store")
+    assert len(whole_trail(staff_stack, admin[0], today)) == before
+    arrived = new_lead(staff_stack, 9)
+    status, _, listed = staff_stack.staff(
+        "/staff/leads?status=new&limit=50", token, headers={"If-None-Match": headers["ETag"]}
+    )
+    assert status == 200 and arrived in [x["lead_id"] for x in listed["leads"]]
 
 
 def test_a_stale_status_change_is_409_with_the_current_status(

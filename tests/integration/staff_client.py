@@ -84,17 +84,23 @@ class Staff:
         }
 
     def call(
-        self, method: str, path: str, who: str | None = "sam", body: Any = None, raw: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        who: str | None = "sam",
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if who is not None:
             headers["Authorization"] = f"Bearer {self.tokens.get(who, who)}"
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         response = self.client.http.request(method, path, headers=headers, body=payload)
         return Answer(response.status_code, dict(response.headers), response.body)
 
-    def get(self, path: str, who: str | None = "sam") -> Answer:
-        return self.call("GET", path, who)
+    def get(self, path: str, who: str | None = "sam", headers: dict[str, str] | None = None) -> Answer:
+        return self.call("GET", path, who, headers=headers)
 
     def post(self, path: str, body: Any = None, who: str | None = "sam", raw: bytes | None = None) -> Answer:
         return self.call("POST", path, who, body, raw)

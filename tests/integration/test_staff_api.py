@@ -9,7 +9,9 @@ run the same routes with the emulator's real Cognito tokens and table.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -401,9 +403,40 @@ def test_the_export_is_a_csv_download_of_the_range(staff: Staff, deps: Any, cloc
     assert rows[0].startswith("lead_id,created_at,status")
     assert len(rows) == 2 and rows[1].startswith(inside)
     assert "'=HYPERLINK" in rows[1]  # a formula cell is neutralised
+    # With no first day: the last 90 days (the clock reads 2026-03-04 now), both leads.
     everything = staff.get("/staff/export")
-    assert everything.headers["Content-Disposition"] == 'attachment; filename="leads.csv"'
+    assert everything.headers["Content-Disposition"] == 'attachment; filename="leads-2025-12-05.csv"'
     assert len(everything.raw.decode().splitlines()) == 3
+
+
+def test_an_export_with_no_first_day_holds_the_last_90_days(staff: Staff, deps: Any, clock: Clock) -> None:
+    # GIVEN a lead of 100 days ago, one of 80 days ago and one of today (2026-03-02)
+    clock.now -= timedelta(days=100)
+    old = submit(deps, clock, 1)
+    clock.advance(days=20)
+    recent = submit(deps, clock, 2, message="@SUM(A1) and more")
+    clock.advance(days=80)
+    today = submit(deps, clock, 3)
+    # WHEN staff export without choosing a first day
+    answer = staff.get("/staff/export")
+    # THEN they get the 90 days that end today, formula cells still neutralised
+    assert answer.status == 200, answer.raw
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="leads-2025-12-03.csv"'
+    rows = answer.raw.decode("utf-8-sig").splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == [recent, today]
+    assert "'@SUM(A1)" in rows[0] and old not in answer.raw.decode()
+    # AND with only a last day, the 90 days that end then
+    earlier = staff.get("/staff/export?to=2026-01-31")
+    assert earlier.headers["Content-Disposition"] == 'attachment; filename="leads-2025-11-03-2026-01-31.csv"'
+    assert [row.split(",")[0] for row in earlier.raw.decode("utf-8-sig").splitlines()[1:]] == [old, recent]
+    # AND a last day near the calendar's start exports what there is from then, not a failure
+    edge = staff.get("/staff/export?to=0001-01-31")
+    assert (
+        edge.status == 200
+        and edge.headers["Content-Disposition"] == 'attachment; filename="leads-0001-01-01-0001-01-31.csv"'
+    )
+    # AND a first day still reaches as far back as asked
+    assert len(staff.get("/staff/export?from=2025-01-01").raw.decode("utf-8-sig").splitlines()) == 4
 
 
 @pytest.mark.parametrize("path", ["/staff/export", "/staff/stats"])
@@ -447,6 +480,107 @@ def test_the_audit_trail_of_a_day_is_for_admins(staff: Staff, deps: Any, clock: 
 @pytest.mark.parametrize("query", ["", "?date=", "?date=2026-3-2", "?date=2026-02-30", "?date=today"])
 def test_an_audit_day_that_is_not_a_date_is_400(staff: Staff, query: str) -> None:
     assert_problem(staff.get(f"/staff/audit{query}", "ada"), 400)
+
+
+def add_records(deps: Any, count: int, day: str = "2026-03-02") -> None:
+    from chalicelib.ports import AuditAction, AuditRecord
+
+    for n in range(count):
+        at = f"{day}T{n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000Z"
+        deps.store.record_audit(AuditRecord(at, "sam", "intake", AuditAction.LIST, detail=f"{n} rows"))
+
+
+def test_the_audit_trail_of_a_day_comes_in_pages_oldest_first(staff: Staff, deps: Any) -> None:
+    # GIVEN a day of 450 audit records
+    add_records(deps, 450)
+    add_records(deps, 3, day="2026-03-03")
+    # WHEN an admin reads it without choosing a page size
+    first = staff.get("/staff/audit?date=2026-03-02", "ada")
+    # THEN they get the first 200, oldest first, and the cursor of the next page
+    assert first.status == 200, first.raw
+    assert first.body["date"] == "2026-03-02" and len(first.body["records"]) == 200
+    assert first.body["next"]
+    # AND following `next` gives the rest, each record once, until `next` is null
+    shown, answer = list(first.body["records"]), first
+    while answer.body["next"] is not None:
+        answer = staff.get(f"/staff/audit?date=2026-03-02&cursor={answer.body['next']}&limit=100", "ada")
+        assert answer.status == 200, answer.raw
+        assert len(answer.body["records"]) <= 100
+        shown += answer.body["records"]
+    assert [r["detail"] for r in shown] == [f"{n} rows" for n in range(450)]
+    # AND a page may hold up to 1000
+    whole = staff.get("/staff/audit?date=2026-03-02&limit=1000", "ada").body
+    assert len(whole["records"]) == 450 and whole["next"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=ten", "limit=-5", "cursor=not-a-cursor"])
+def test_a_bad_audit_page_is_400(staff: Staff, deps: Any, query: str) -> None:
+    add_records(deps, 3)
+    assert_problem(staff.get(f"/staff/audit?date=2026-03-02&{query}", "ada"), 400)
+
+
+def test_an_audit_cursor_of_one_day_does_not_page_another(staff: Staff, deps: Any) -> None:
+    add_records(deps, 3)
+    token = staff.get("/staff/audit?date=2026-03-02&limit=1", "ada").body["next"]
+    body = assert_problem(staff.get(f"/staff/audit?date=2026-03-03&cursor={token}", "ada"), 400)
+    assert body["title"] == "Bad cursor"
+
+
+# ---------------------------------------------------------------------------
+# The inbox's polls: an unchanged list is answered 304, and not audited
+# ---------------------------------------------------------------------------
+
+
+def list_records(deps: Any) -> list[dict[str, Any]]:
+    return [r for r in audit_records(deps) if r["action"] == "list"]
+
+
+def test_a_list_asked_for_with_the_tag_of_the_same_answer_is_304_and_not_audited(
+    staff: Staff, deps: Any, clock: Clock
+) -> None:
+    # GIVEN a list the inbox was shown, with its ETag
+    submit(deps, clock, 1)
+    shown = staff.get("/staff/leads?status=new&limit=50")
+    assert shown.status == 200 and len(list_records(deps)) == 1
+    tag = shown.headers["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', tag)
+    # WHEN it polls with that tag and nothing has changed
+    for _ in range(5):
+        again = staff.get("/staff/leads?status=new&limit=50", headers={"If-None-Match": tag})
+        # THEN each answer is 304 with no lead in it, and the trail holds no more lists
+        assert (again.status, again.raw, again.headers["ETag"]) == (304, b"", tag)
+        assert again.headers["Cache-Control"] == "no-store"
+    assert len(list_records(deps)) == 1
+    # AND the weak form and a list of tags match too
+    assert staff.get("/staff/leads?status=new&limit=50", headers={"If-None-Match": f'"x", W/{tag}'}).status == 304
+    # AND without the header, or with a tag of another answer, the list is answered and audited
+    assert staff.get("/staff/leads?status=new&limit=50").status == 200
+    other = staff.get("/staff/leads?status=new&limit=50", headers={"If-None-Match": '"' + "0" * 32 + '"'})
+    assert other.status == 200 and other.headers["ETag"] == tag
+    assert len(list_records(deps)) == 3
+
+
+def test_each_change_the_list_would_show_is_answered_in_full_and_audited(staff: Staff, deps: Any, clock: Clock) -> None:
+    lead_id = submit(deps, clock, 1)
+    tag = staff.get("/staff/leads").headers["ETag"]
+    changes = [
+        ("a new lead arrives", lambda: submit(deps, clock, 2)),
+        ("a colleague claims one", lambda: staff.post(f"/staff/leads/{lead_id}/claim", who="riley")),
+        (
+            "its status moves on",
+            lambda: staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"}, "riley"),
+        ),
+        ("it is erased", lambda: staff.call("DELETE", f"/staff/leads/{lead_id}", "ada")),
+    ]
+    for what, change in changes:
+        change()
+        before = len(list_records(deps))
+        answer = staff.get("/staff/leads", headers={"If-None-Match": tag})
+        assert answer.status == 200, what
+        assert answer.headers["ETag"] != tag, what
+        assert len(list_records(deps)) == before + 1, what
+        tag = answer.headers["ETag"]
+    assert staff.get("/staff/leads", headers={"If-None-Match": tag}).status == 304
 
 
 # ---------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def test_no_audit_item_or_log_line_in_the_table_holds_the_persons_details_or_a_n
 
     stored = [i for i in table_items(aws.table) if i.get("entity") == "audit"]
     days = sorted({i["audit_day"] for i in stored})  # one, unless the test ran across midnight UTC
-    day = [record for d in days for record in actions.audit_day(d, deps, ALICE)]
+    day = [record for d in days for record in actions.audit_trail(d, deps, ALICE)]
     assert len(stored) == len(day) == 8
     captured = json.dumps(stored) + json.dumps(day) + capsys.readouterr().out
     for value in [*secrets.values(), "2025550177", "555-0177", "Kandahar", note_text, "Thaddeus"]:

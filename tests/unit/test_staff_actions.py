@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -191,6 +192,45 @@ def test_list_is_audited_as_one_record_with_its_row_count(deps: Deps) -> None:
         "detail": "2 rows",
         "source_ip": "198.51.100.7",
     }
+
+
+def list_records(deps: Deps) -> list[dict[str, Any]]:
+    return [r for r in records(deps) if r["action"] == "list"]
+
+
+def test_a_list_asked_for_again_unchanged_is_answered_unchanged_and_not_audited(deps: Deps) -> None:
+    # GIVEN a list a staff member was shown (and its tag)
+    make_lead(deps)
+    shown = actions.list_leads(deps, ALICE)
+    tag = actions.page_tag(shown)
+    assert re.fullmatch("[0-9a-f]{32}", tag)  # a digest: nothing of a lead can be read from it
+    # WHEN the same list is asked for again, with the tag of what they were shown
+    with pytest.raises(actions.Unchanged) as same:
+        actions.list_leads(deps, ALICE, seen=[tag])
+    # THEN they are told it is unchanged, no lead is returned, and the trail holds only the first list
+    assert same.value.tag == tag
+    assert len(list_records(deps)) == 1
+    # AND a tag of some other answer gets the list, audited
+    assert actions.list_leads(deps, ALICE, seen=["0" * 32])["leads"] == shown["leads"]
+    assert len(list_records(deps)) == 2
+
+
+def test_each_change_a_list_shows_is_answered_in_full_and_audited(deps: Deps) -> None:
+    lead_id = make_lead(deps)
+    tag = actions.page_tag(actions.list_leads(deps, ALICE))
+    changes = [
+        ("a new lead", lambda: make_lead(deps)),
+        ("a colleague claims one", lambda: actions.claim(lead_id, deps, BOB)),
+        ("its status moves on", lambda: actions.change_status(lead_id, "contacted", deps, BOB)),
+    ]
+    for what, change in changes:
+        change()
+        before = len(list_records(deps))
+        page = actions.list_leads(deps, ALICE, seen=[tag])
+        assert actions.page_tag(page) != tag, what
+        assert len(list_records(deps)) == before + 1, what
+        tag = actions.page_tag(page)
+    assert [s["assigned_to"] for s in page["leads"] if s["lead_id"] == lead_id] == ["bob"]
 
 
 # -- view -----------------------------------------------------------------------
@@ -390,6 +430,17 @@ def test_export_is_csv_without_spam_and_audited_with_its_row_count(deps: Deps) -
         actions.export_csv(deps, ALICE, "last week", None)
 
 
+def test_an_export_with_no_first_day_covers_the_90_days_up_to_its_last(deps: Deps) -> None:
+    # The clock reads 2026-12-01: 90 days are 2026-09-03 to 2026-12-01, both whole.
+    assert actions.default_since(deps, None) == "2026-09-03"
+    assert actions.default_since(deps, "2026-06-30") == "2026-04-02"
+    assert actions.default_since(deps, "2026-06-30T23:30:00-05:00") == "2026-04-03"  # July 1st in UTC
+    assert actions.default_since(deps, None, days=1) == "2026-12-01"
+    assert actions.default_since(deps, "0001-02-01") == "0001-01-01"  # no earlier day to start from
+    assert actions.default_since(deps, "0001-03-31") == "0001-01-01"
+    assert actions.default_since(deps, "0001-04-01") == "0001-01-02"
+
+
 def test_stats_count_the_range_and_are_not_an_audited_read(deps: Deps) -> None:
     make_lead(deps)
     make_lead(deps, website="http://spam.example")
@@ -403,15 +454,55 @@ def test_the_audit_trail_of_a_day_oldest_first(deps: Deps) -> None:
     actions.list_leads(deps, ALICE)
     actions.view_lead(lead_id, deps, BOB)
     day = actions.audit_day("2026-12-01", deps, ADMIN)
-    assert [(r["action"], r["actor"], r.get("lead_id")) for r in day] == [
+    assert day["next"] is None
+    assert [(r["action"], r["actor"], r.get("lead_id")) for r in day["records"]] == [
         ("list", "alice", None),
         ("view", "bob", lead_id),
     ]
-    assert day[0]["at"] < day[1]["at"]
-    assert actions.audit_day("2026-12-02", deps, ADMIN) == []
+    assert day["records"][0]["at"] < day["records"][1]["at"]
+    assert actions.audit_day("2026-12-02", deps, ADMIN) == {"records": [], "next": None}
     for bad in ("2026-13-01", "yesterday", "2026-12-1", ""):
         with pytest.raises(ValueError):
             actions.audit_day(bad, deps, ADMIN)
+
+
+def test_the_audit_trail_of_a_day_comes_a_page_at_a_time_and_the_pages_hold_it_all(deps: Deps) -> None:
+    # GIVEN a day of five records
+    lead_id = make_lead(deps)
+    for _ in range(4):
+        actions.list_leads(deps, ALICE)
+    actions.view_lead(lead_id, deps, BOB)
+    # WHEN an admin reads it two records a page, each page's `next` asking for the following one
+    pages = [actions.audit_day("2026-12-01", deps, ADMIN, limit=2)]
+    while pages[-1]["next"] is not None:
+        pages.append(actions.audit_day("2026-12-01", deps, ADMIN, cursor=pages[-1]["next"], limit=2))
+    # THEN they get 2, 2 and 1 records, oldest first, the whole day once
+    assert [len(p["records"]) for p in pages] == [2, 2, 1]
+    assert [r for p in pages for r in p["records"]] == sorted(records(deps), key=lambda r: r["at"])
+    # AND the CLI's walk through every page gives the same
+    assert list(actions.audit_trail("2026-12-01", deps, ADMIN, page=2)) == [r for p in pages for r in p["records"]]
+
+
+def test_a_days_audit_page_holds_200_records_unless_asked_and_at_most_1000(deps: Deps) -> None:
+    for _ in range(201):
+        actions.list_leads(deps, ALICE)
+    first = actions.audit_day("2026-12-01", deps, ADMIN)
+    assert len(first["records"]) == 200 and first["next"] is not None
+    rest = actions.audit_day("2026-12-01", deps, ADMIN, cursor=first["next"], limit=1000)
+    assert len(rest["records"]) == 1 and rest["next"] is None
+    for bad in (0, 1001):
+        with pytest.raises(ValueError):
+            actions.audit_day("2026-12-01", deps, ADMIN, limit=bad)
+
+
+def test_a_days_audit_cursor_continues_only_that_day(deps: Deps) -> None:
+    for _ in range(3):
+        actions.list_leads(deps, ALICE)
+    token = actions.audit_day("2026-12-01", deps, ADMIN, limit=1)["next"]
+    assert token is not None
+    for day, cursor in (("2026-12-02", token), ("2026-12-01", "not-a-cursor"), ("2026-12-01", token[:-3])):
+        with pytest.raises(BadCursor):
+            actions.audit_day(day, deps, ADMIN, cursor=cursor)
 
 
 # -- every read or change of a lead: exactly one record, and never PHI ---------------------------
@@ -473,7 +564,7 @@ def test_no_audit_record_or_log_line_holds_the_persons_details_or_a_notes_text(
     actions.lead_stats(deps, ALICE, None, None)
     actions.view_lead(lead_id, deps, BOB)
     actions.erase(lead_id, deps, ADMIN)
-    trail = actions.audit_day("2026-12-01", deps, ADMIN)
+    trail = actions.audit_day("2026-12-01", deps, ADMIN)["records"]
 
     logs = capsys.readouterr().out
     captured = json.dumps(trail) + logs + str(held.value) + str(stale.value)

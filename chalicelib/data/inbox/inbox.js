@@ -55,7 +55,10 @@ const $ = (id) => document.getElementById(id);
 const state = {
   config: null, tokens: null, me: null, active: 0, pending: null, view: "", tab: "new",
   rows: new Map(), known: null, fresh: new Set(), cursors: {}, paged: false, polling: false, lead: null,
+  // The last answer to each first-page list query, with its ETag: a poll asks "changed since this one?"
+  lists: new Map(),
 };
+const UNCHANGED = Symbol("unchanged");
 
 // ---------------------------------------------------------------------------
 // Small helpers: elements, times, words
@@ -424,6 +427,7 @@ function signOut(message) {
   state.known = null;
   state.fresh.clear();
   state.lead = null;
+  state.lists.clear();
   document.title = "Next Steps inbox";
   $("nav").hidden = true;
   $("who").hidden = true;
@@ -441,7 +445,7 @@ class Problem extends Error {
   constructor(status, body) { super((body && body.detail) || `HTTP ${status}`); this.status = status; this.body = body || {}; }
 }
 
-async function api(path, { method = "GET", body, raw = false } = {}) {
+async function api(path, { method = "GET", body, raw = false, seen } = {}) {
   if (!state.tokens) throw new Problem(401);
   if (state.tokens.exp - Date.now() < 120000) {
     try {
@@ -455,7 +459,11 @@ async function api(path, { method = "GET", body, raw = false } = {}) {
   try {
     answer = await fetch(path, {
       method, cache: "no-store", credentials: "omit",
-      headers: { Authorization: `Bearer ${state.tokens.id}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      headers: {
+        Authorization: `Bearer ${state.tokens.id}`,
+        ...(body ? { "Content-Type": "application/json" } : {}),
+        ...(seen ? { "If-None-Match": seen } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
   } catch {
@@ -465,6 +473,7 @@ async function api(path, { method = "GET", body, raw = false } = {}) {
     signOut("Your sign-in has ended. Sign in again to carry on.");
     throw new Problem(401);
   }
+  if (seen && answer.status === 304) return UNCHANGED;
   if (raw && answer.ok) return answer;
   const data = answer.status === 204 ? null : await answer.json().catch(() => null);
   if (!answer.ok) throw new Problem(answer.status, data);
@@ -550,7 +559,7 @@ async function poll() {
     if (!state.polling) {
       state.polling = true;
       if (state.view === "list") await loadList(true);
-      else await watchNew();
+      else await watchNew(true);
     }
   } catch {
     // Shown by the list; tried again on the next poll.
@@ -560,14 +569,23 @@ async function poll() {
   }
 }
 
-async function page(status, cursor) {
+async function page(status, cursor, polled = false) {
   const query = new URLSearchParams({ status, limit: "50" });
   if (cursor) query.set("cursor", cursor);
-  return api(`leads?${query}`);
+  const path = `leads?${query}`;
+  // A poll asks for a first page only if it changed since the last answer: an unchanged one is a 304,
+  // which holds no lead (and so is not in the audit trail); the page shows the answer it already has.
+  const kept = !cursor && polled ? state.lists.get(path) : undefined;
+  const answer = await api(path, { raw: true, seen: kept && kept.tag });
+  if (answer === UNCHANGED) return kept.data;
+  const data = await answer.json();
+  const tag = answer.headers.get("ETag");
+  if (!cursor && tag) state.lists.set(path, { tag, data });
+  return data;
 }
 
-async function watchNew() {
-  const first = await page("new");
+async function watchNew(polled = false) {
+  const first = await page("new", undefined, polled);
   arrivals(first.leads);
   return first;
 }
@@ -592,8 +610,10 @@ async function loadList(polled) {
   const statuses = TAB_STATUSES[tab] || [tab];
   let leads = [];
   try {
-    const pages = await Promise.all(statuses.map((status) => (status === "new" && polled ? watchNew() : page(status))));
-    if (tab !== "new") await watchNew();
+    const pages = await Promise.all(
+      statuses.map((status) => (status === "new" && polled ? watchNew(true) : page(status, undefined, polled))),
+    );
+    if (tab !== "new") await watchNew(polled);
     else if (!polled) arrivals(pages[0].leads);
     if (state.tab !== tab || state.view !== "list") return;
     pages.forEach((p, i) => {
