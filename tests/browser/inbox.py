@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.staff_user import totp
+from tests.conftest import totp
 from tests.e2e.stack import LocalStack
 from tests.e2e.staff import add_staff
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from scripts.staff_user import totp
 from tests.browser.inbox import (
     DESKTOP,
     PHONE,
@@ -29,6 +28,7 @@ from tests.browser.inbox import (
     sign_in,
 )
 from tests.browser.support import new_page, wait_like_a_person
+from tests.conftest import totp
 from tests.e2e.stack import LocalStack
 from tests.e2e.staff import payload, pool
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from scripts.staff_user import totp
+from tests.conftest import totp
 from tests.e2e.stack import ROOT, LocalStack
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.staff_user import totp
+from tests.conftest import totp
 from tests.e2e.stack import LocalStack
 from tests.e2e.staff import assert_unauthenticated, b64, payload, pool
 
