@@ -531,3 +531,24 @@ def test_a_real_person_held_as_spam_is_restored_from_the_spam_tab_and_notified(
         assert "Notice sent" in page.locator("#lead-view").inner_text()
     [stored] = [lead for lead in stack.stored_leads() if lead["lead_id"] == lead_id]
     assert (stored["status"], stored["notice_state"]) == ("new", "sent")
+
+
+def test_a_spanish_speaking_coordinator_lists_only_the_leads_that_prefer_spanish(
+    browser: Any, stack: LocalStack, intake: Member
+) -> None:
+    # GIVEN a lead from the Spanish form and one from the English form
+    spanish = send(stack, "Lucia", "Quisiera saber más sobre la terapia.", language="es")
+    english = send(stack, "Morgan", "I would like to know more about KAP.", language="en")
+    with new_page(browser, **DESKTOP) as page:
+        open_signed_in(page, stack, intake)
+        row(page, spanish).wait_for()
+        row(page, english).wait_for()
+        # WHEN they choose Spanish in the list's language filter
+        page.get_by_label("Language").select_option("es")
+        # THEN only Spanish leads are listed, and going back to all languages lists both again
+        row(page, english).wait_for(state="detached")
+        row(page, spanish).wait_for()
+        assert "Spanish" in row(page, spanish).inner_text()
+        assert row(page, english).count() == 0
+        page.get_by_label("Language").select_option("")
+        row(page, english).wait_for()

@@ -571,6 +571,8 @@ async function poll() {
 
 async function page(status, cursor, polled = false) {
   const query = new URLSearchParams({ status, limit: "50" });
+  // The list's language filter (a Spanish-speaking coordinator's own leads); arrivals elsewhere are all languages.
+  if (state.view === "list" && state.language) query.set("language", state.language);
   if (cursor) query.set("cursor", cursor);
   const path = `leads?${query}`;
   // A poll asks for a first page only if it changed since the last answer: an unchanged one is a 304,
@@ -1082,6 +1084,10 @@ async function main() {
   watchIdle();
   $("sign-out").addEventListener("click", () => signOut());
   $("more").addEventListener("click", () => more().catch(() => {}));
+  $("language-filter").addEventListener("change", (event) => {
+    state.language = event.target.value;
+    route(false).catch(() => {});
+  });
   $("stats-form").addEventListener("submit", (event) => { event.preventDefault(); loadStats(); });
   $("export-form").addEventListener("submit", (event) => { event.preventDefault(); exportCsv(); });
   $("skip").addEventListener("click", (event) => { event.preventDefault(); $("main").focus(); });
