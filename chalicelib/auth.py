@@ -88,6 +88,10 @@ class Forbidden(Exception):
         self.action = action
 
 
+# A display name is shown in lists on a phone: longer ones are cut here.
+NAME_LIMIT = 100
+
+
 @dataclass(frozen=True)
 class StaffUser:
     """A verified staff member."""
@@ -95,6 +99,14 @@ class StaffUser:
     username: str
     email: str
     roles: tuple[Role, ...]
+    name: str = ""  # the token's `name` claim (the pool's `name` attribute), when it has one
+
+    @property
+    def display_name(self) -> str:
+        """How colleagues see this member: their name, else their email ("" when the token has neither)."""
+        from chalicelib.text import clean_line
+
+        return clean_line(self.name)[:NAME_LIMIT].strip() or self.email
 
     def may(self, action: Action) -> bool:
         """Whether any of this member's roles may do the action."""
@@ -200,8 +212,13 @@ class TokenVerifier:
         groups = claims.get("cognito:groups") or []
         known = {role.value for role in Role}
         roles = tuple(Role(g) for g in sorted(set(groups) & known)) if isinstance(groups, list) else ()
-        email = claims.get("email")
-        return StaffUser(username=username, email=email if isinstance(email, str) else "", roles=roles)
+        email, name = claims.get("email"), claims.get("name")
+        return StaffUser(
+            username=username,
+            email=email if isinstance(email, str) else "",
+            roles=roles,
+            name=name if isinstance(name, str) else "",
+        )
 
 
 def _claims(payload: bytes) -> Mapping[str, Any]:

@@ -186,6 +186,7 @@ class MemoryLeadStore:
         expires_at: int | None,
         contacted_at: str | None = None,
         audit: AuditRecord | None = None,
+        name: str = "",
     ) -> dict[str, Any]:
         """Move a lead from `expected` to `status` (with its audit record); StatusConflict otherwise."""
         with self._lock:
@@ -199,6 +200,8 @@ class MemoryLeadStore:
                 _drop(lead, "expires_at")
             else:
                 lead["expires_at"] = expires_at
+            if audit is not None:
+                _name(lead, audit.actor, name)
             self._audit(audit)
             return copy.deepcopy(lead)
 
@@ -210,6 +213,7 @@ class MemoryLeadStore:
         notice_due_at: str,
         ack_due_at: str | None = None,
         audit: AuditRecord | None = None,
+        name: str = "",
     ) -> bool:
         """Move a spam lead back to new with its notice pending and its clock running (with its audit record)."""
         with self._lock:
@@ -225,10 +229,12 @@ class MemoryLeadStore:
             for attribute in ("expires_at", "acknowledged_at", "acknowledged_by"):
                 _drop(lead, attribute)
             _clock(lead, ack_due_at)
+            if audit is not None:
+                _name(lead, audit.actor, name)
             self._audit(audit)
             return True
 
-    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
+    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord, name: str = "") -> bool:
         """Record the first acknowledgement with its audit record; False if acknowledged already."""
         with self._lock:
             lead = self._lead(lead_id)
@@ -236,10 +242,11 @@ class MemoryLeadStore:
                 return False
             lead.update(acknowledged_at=at, acknowledged_by=by)
             _drop(lead, "ack_due_at")
+            _name(lead, by, name)
             self._audit(audit)
             return True
 
-    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord) -> str:
+    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord, name: str = "") -> str:
         """Assign a lead to `by` with its audit record, unless someone else holds it; who holds it now."""
         with self._lock:
             lead = self._lead(lead_id)
@@ -250,17 +257,19 @@ class MemoryLeadStore:
             if "acknowledged_at" not in lead:
                 lead.update(acknowledged_at=at, acknowledged_by=by)
             _drop(lead, "ack_due_at")
+            _name(lead, by, name)
             self._audit(audit)
             return by
 
-    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
+    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord, name: str = "") -> None:
         """Store a note with the lead, and its audit record; LeadNotFound if there is no lead."""
         with self._lock:
-            self._lead(lead_id)
+            lead = self._lead(lead_id)
             notes = self.notes.setdefault(lead_id, [])
             if len(notes) >= MAX_NOTES:
                 raise NotesFull(MAX_NOTES)
             notes.append(copy.deepcopy(note))
+            _name(lead, str(note["author"]), name)
             self._audit(audit)
 
     def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
@@ -268,6 +277,12 @@ class MemoryLeadStore:
         with self._lock:
             notes = copy.deepcopy(self.notes.get(lead_id, []))
         return sorted(notes, key=lambda n: (str(n["at"]), str(n["note_id"])))
+
+    def remember_staff_name(self, lead_id: str, *, by: str, name: str, audit: AuditRecord) -> None:
+        """Keep `by`'s name with the lead, and its audit record; LeadNotFound if there is no lead."""
+        with self._lock:
+            _name(self._lead(lead_id), by, name)
+            self._audit(audit)
 
     def record_audit(self, audit: AuditRecord) -> None:
         """Store one audit record on its own."""
@@ -406,6 +421,12 @@ def _clock(lead: dict[str, Any], due_at: str | None) -> None:
         _drop(lead, "ack_due_at")
     else:
         lead["ack_due_at"] = due_at
+
+
+def _name(lead: dict[str, Any], username: str, name: str) -> None:
+    """Keep the name a staff member is known by with the lead (none given: nothing kept)."""
+    if name:
+        lead.setdefault("staff_names", {})[username] = name
 
 
 def _drop(lead: dict[str, Any], *names: str) -> None:

@@ -138,7 +138,14 @@ AUDIT_FIELDS = ("at", "actor", "role", "action", "lead_id", "detail", "source_ip
 
 
 class LeadStorePort(Protocol):
-    """Lead storage as the service uses it."""
+    """Lead storage as the service uses it.
+
+    Who worked a lead: each staff write that takes a `name` keeps it in the
+    lead's `staff_names` (username -> the name colleagues know them by, the
+    latest given), so the inbox can name the people in its record, notes and
+    history. Audit records keep the username alone. A write without a name
+    (the CLI, a lead worked before names) keeps none; a refused write keeps none.
+    """
 
     def create_lead(
         self,
@@ -216,11 +223,13 @@ class LeadStorePort(Protocol):
         expires_at: int | None,
         contacted_at: str | None = None,
         audit: AuditRecord | None = None,
+        name: str = "",
     ) -> dict[str, Any]:
         """Move a lead from `expected` to `status` (kept until `expires_at`, or for good); StatusConflict otherwise.
 
         `contacted_at` becomes the lead's `first_contacted_at` unless it has one;
-        `audit` is stored in the same transaction (neither is written without the other).
+        `audit` is stored in the same transaction (neither is written without the other),
+        and `name` is kept as its actor's.
         """
         ...
 
@@ -232,23 +241,25 @@ class LeadStorePort(Protocol):
         notice_due_at: str,
         ack_due_at: str | None = None,
         audit: AuditRecord | None = None,
+        name: str = "",
     ) -> bool:
         """Move a spam lead back to new with its notice pending, its clock due at `ack_due_at` (and `audit`, together).
 
-        False if the lead is not (or no longer) spam.
+        `name` is kept as the audit record's actor's. False if the lead is not (or no longer) spam.
         """
         ...
 
-    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
-        """Record the first acknowledgement (and end its due time) with `audit`, together.
+    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord, name: str = "") -> bool:
+        """Record the first acknowledgement (and end its due time) with `audit` and `by`'s `name`, together.
 
         False, with nothing written, if the lead is acknowledged already;
         LeadNotFound if there is no lead.
         """
         ...
 
-    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord) -> str:
-        """Assign a lead to `by` (acknowledging it if not yet) with `audit`, together, unless someone else holds it.
+    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord, name: str = "") -> str:
+        """Assign a lead to `by` (acknowledging it if not yet) with `audit` and `by`'s `name`, together, unless
+        someone else holds it.
 
         Returns who holds the lead afterwards: `by` when claimed (or held by
         them already); another holder means nothing was written. LeadNotFound
@@ -256,8 +267,8 @@ class LeadStorePort(Protocol):
         """
         ...
 
-    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
-        """Store a note (note_id, author, at, text) with the lead, and `audit`, together.
+    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord, name: str = "") -> None:
+        """Store a note (note_id, author, at, text) with the lead, and `audit` and the author's `name`, together.
 
         The note is kept as long as the lead (it expires and is erased with
         it). LeadNotFound if there is no lead; NotesFull past MAX_NOTES.
@@ -266,6 +277,13 @@ class LeadStorePort(Protocol):
 
     def lead_notes(self, lead_id: str) -> list[dict[str, Any]]:
         """A lead's notes, oldest first."""
+        ...
+
+    def remember_staff_name(self, lead_id: str, *, by: str, name: str, audit: AuditRecord) -> None:
+        """Keep `by`'s `name` with the lead, and `audit`, together (a view by someone the lead does not name yet).
+
+        LeadNotFound, with nothing written, if there is no lead.
+        """
         ...
 
     def record_audit(self, audit: AuditRecord) -> None:

@@ -359,9 +359,17 @@ def get_lead(lead_id: str, deps: Deps) -> dict[str, Any]:
 
 
 def set_status(
-    lead_id: str, new_status: str, deps: Deps, expected: str | None = None, audit: AuditRecord | None = None
+    lead_id: str,
+    new_status: str,
+    deps: Deps,
+    expected: str | None = None,
+    audit: AuditRecord | None = None,
+    name: str = "",
 ) -> dict[str, Any]:
-    """Move a lead to a work status only from the status the caller saw (no lost update), with `audit`."""
+    """Move a lead to a work status only from the status the caller saw (no lost update), with `audit`.
+
+    `name`: how colleagues know the audit record's actor, kept with the lead.
+    """
     if new_status not in WORK_STATUSES:
         raise ValueError(f"status must be one of {', '.join(WORK_STATUSES)}")
     current = deps.store.get_lead(lead_id)
@@ -383,17 +391,24 @@ def set_status(
         expires_at=expires_at,
         contacted_at=iso(now) if target is Status.CONTACTED else None,
         audit=audit,
+        name=name,
     )
     log_event("lead_status", lead_id=lead_id, status=target.value)
     return updated
 
 
-def restore_spam(lead_id: str, deps: Deps, audit: AuditRecord | None = None) -> str:
-    """Move a lead flagged as spam back to `new` (with `audit`, together) and send its notice once."""
+def restore_spam(lead_id: str, deps: Deps, audit: AuditRecord | None = None, name: str = "") -> str:
+    """Move a lead flagged as spam back to `new` (with `audit`, together) and send its notice once.
+
+    `name`: how colleagues know the audit record's actor, kept with the lead.
+    """
     now = deps.clock()
     due_at = iso(now + timedelta(seconds=deps.settings.notice_grace_seconds))
     ack_due_at = first_due(Priority.NORMAL, now, deps.settings)  # spam is never urgent: a normal clock, from now
-    if not deps.store.restore_spam(lead_id, now=iso(now), notice_due_at=due_at, ack_due_at=ack_due_at, audit=audit):
+    restored = deps.store.restore_spam(
+        lead_id, now=iso(now), notice_due_at=due_at, ack_due_at=ack_due_at, audit=audit, name=name
+    )
+    if not restored:
         deps.store.get_lead(lead_id)  # raises LeadNotFound when there is none
         raise StatusConflict(f"lead {lead_id} is not spam")
     log_event("lead_restored", lead_id=lead_id)

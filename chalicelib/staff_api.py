@@ -101,11 +101,11 @@ class Call:
 
     @property
     def actor(self) -> Actor:
-        """The caller as the audit trail records them."""
+        """The caller as the audit trail records them, with the name colleagues know them by (never audited)."""
         from chalicelib.staff.actions import Actor
 
         role = highest_role(self.user)
-        return Actor(self.user.username, role.value if role else "", source_ip(self.request))
+        return Actor(self.user.username, role.value if role else "", source_ip(self.request), self.user.display_name)
 
     def header(self, name: str) -> str | None:
         """One request header (any case), or None when it is absent."""
@@ -188,8 +188,13 @@ def _answer(exc: Exception, action: Action) -> Response:
     if isinstance(exc, BadCursor):
         return problem(400, "Bad cursor", "The cursor is not one this list gave out; start again from the first page.")
     if isinstance(exc, actions.HeldByOther):
+        # A colleague's name, not a username (a UUID); "Someone else" for a holder the lead does not name.
         return problem(
-            409, "Claimed by someone else", f"{exc.holder} is already working this lead.", assigned_to=exc.holder
+            409,
+            "Claimed by someone else",
+            f"{exc.holder_name or 'Someone else'} is already working this lead.",
+            assigned_to=exc.holder,
+            assigned_to_name=exc.holder_name or None,
         )
     if isinstance(exc, actions.StaleStatus):
         return problem(

@@ -30,6 +30,10 @@ AUDIT_DAY_PREFIX = "AUDIT#DAY#"
 GUARD_KEYS = {GuardKind.IDEMPOTENCY: ("IDEM#", "IDEM"), GuardKind.DUPLICATE: ("DUP#", "DUP")}
 # The lead attribute that remembers each guard's pk (for erasure).
 GUARD_ATTRIBUTES = {GuardKind.IDEMPOTENCY: "submission_key_hash", GuardKind.DUPLICATE: "dup_pk"}
+# The name a staff member who worked a lead is known by: one lead attribute each, staff_name#<username>,
+# read back as the lead's `staff_names` map. Not a map attribute: a lead stored before names has none, and
+# an update cannot both create a map and set one of its keys, nor can two colleagues' writes undo each other.
+STAFF_NAME_PREFIX = "staff_name#"
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -38,8 +42,17 @@ def to_item(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB JSON to a plain dict (numbers as int where whole)."""
-    return {k: _python(v) for k, v in item.items()}
+    """DynamoDB JSON to a plain dict (numbers as int where whole), a lead's staff names as one `staff_names` map."""
+    data = {k: _python(v) for k, v in item.items()}
+    named = [k for k in data if k.startswith(STAFF_NAME_PREFIX)]
+    if named:
+        data["staff_names"] = {k.removeprefix(STAFF_NAME_PREFIX): data.pop(k) for k in named}
+    return data
+
+
+def staff_name(username: str, name: str) -> dict[str, str]:
+    """The lead attribute that keeps a staff member's name (none when no name is given)."""
+    return {STAFF_NAME_PREFIX + username: name} if name else {}
 
 
 # A lead is strings, whole numbers, booleans and lists and maps of them: those

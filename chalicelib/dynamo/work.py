@@ -25,6 +25,7 @@ from chalicelib.dynamo.items import (
     lead_key,
     note_from,
     note_item,
+    staff_name,
 )
 from chalicelib.dynamo.queries import Item
 from chalicelib.errors import LeadNotFound, NotesFull, StatusConflict, StorageUnavailable
@@ -131,12 +132,12 @@ class StaffVerbs:
                 continue  # its random sk met another record's: a new one is drawn
         raise StorageUnavailable("AuditKeyTaken")
 
-    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord) -> bool:
+    def acknowledge(self, lead_id: str, *, at: str, by: str, audit: AuditRecord, name: str = "") -> bool:
         """The first acknowledgement and its audit record, together; False if acknowledged already."""
         update = _lead_update(
             self._table,
             lead_id,
-            sets={"acknowledged_at": at, "acknowledged_by": by},
+            sets={"acknowledged_at": at, "acknowledged_by": by, **staff_name(by, name)},
             remove=_ACKNOWLEDGE_REMOVES,
             condition="attribute_not_exists(acknowledged_at)",
         )
@@ -147,12 +148,12 @@ class StaffVerbs:
             raise LeadNotFound(lead_id)
         return False
 
-    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord) -> str:
+    def claim_lead(self, lead_id: str, *, by: str, at: str, audit: AuditRecord, name: str = "") -> str:
         """Assign to `by` (acknowledging if not yet) with its audit record, unless another holds it; the holder."""
         update = _lead_update(
             self._table,
             lead_id,
-            sets={"assigned_to": by},
+            sets={"assigned_to": by, **staff_name(by, name)},
             if_absent={"acknowledged_at": at, "acknowledged_by": by},
             remove=_ACKNOWLEDGE_REMOVES,
             condition="attribute_not_exists(assigned_to) OR assigned_to = :c0",
@@ -176,9 +177,12 @@ class StaffVerbs:
         expires_at: int | None,
         contacted_at: str | None = None,
         audit: AuditRecord | None = None,
+        name: str = "",
     ) -> dict[str, Any]:
         """Move a lead from `expected` to `status`, its notes to its new expiry, with its audit record."""
         sets: dict[str, Any] = {"status": status.value, "updated_at": updated_at}
+        if audit is not None:
+            sets.update(staff_name(audit.actor, name))
         if expires_at is not None:
             sets["expires_at"] = expires_at
         for attempt in range(ATTEMPTS):
@@ -211,11 +215,14 @@ class StaffVerbs:
         notice_due_at: str,
         ack_due_at: str | None = None,
         audit: AuditRecord | None = None,
+        name: str = "",
     ) -> bool:
         """Move a spam lead back to new, its notice pending and its clock due at `ack_due_at`, kept for good with its
         notes; False if not spam."""
         sets = {"status": Status.NEW.value, "notice_state": NoticeState.PENDING.value, "notice_queue": NOTICE_QUEUE}
         sets.update(notice_due_at=notice_due_at, restored_at=now, **({"ack_due_at": ack_due_at} if ack_due_at else {}))
+        if audit is not None:
+            sets.update(staff_name(audit.actor, name))
         for attempt in range(ATTEMPTS):
             notes = self._note_keys(lead_id)
             count, count_values = _count_is(len(notes))
@@ -238,7 +245,7 @@ class StaffVerbs:
             pause(attempt)
         raise StorageUnavailable("TransactionConflict")
 
-    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord) -> None:
+    def add_note(self, lead_id: str, note: dict[str, Any], *, audit: AuditRecord, name: str = "") -> None:
         """Store a note under the lead's key, with the lead's expiry, and its audit record, together."""
         for attempt in range(ATTEMPTS):
             lead = self.get_lead(lead_id)
@@ -252,7 +259,11 @@ class StaffVerbs:
             else:
                 expiry, values[":exp"] = "expires_at = :exp", int(expires_at)
             update = _lead_update(
-                self._table, lead_id, sets={_COUNTED: held + 1}, condition=f"{count} AND {expiry}", values=values
+                self._table,
+                lead_id,
+                sets={_COUNTED: held + 1, **staff_name(str(note["author"]), name)},
+                condition=f"{count} AND {expiry}",
+                values=values,
             )
             put = {
                 "TableName": self._table,
@@ -263,6 +274,16 @@ class StaffVerbs:
                 return
             pause(attempt)  # the lead changed meanwhile (a note, a new expiry): read it again
         raise StorageUnavailable("TransactionConflict")
+
+    def remember_staff_name(self, lead_id: str, *, by: str, name: str, audit: AuditRecord) -> None:
+        """Keep `by`'s name with the lead, and its audit record, together; LeadNotFound if there is no lead."""
+        if not name:
+            self.get_lead(lead_id)  # the port's LeadNotFound; with no name there is nothing to keep
+            self.record_audit(audit)
+            return
+        update = _lead_update(self._table, lead_id, sets=staff_name(by, name))
+        if self._transact([update, _audit_put(self._table, audit)]) is not None:
+            raise LeadNotFound(lead_id)
 
     def erase(self, lead_id: str, *, audit: AuditRecord | None = None) -> None:
         """Delete a lead, its notes and each of its guards that still names it, with its audit record, together.
@@ -350,13 +371,13 @@ def _lead_update(
     lead_id: str,
     *,
     sets: dict[str, Any],
-    condition: str,
+    condition: str = "",
     if_absent: dict[str, Any] | None = None,
     remove: tuple[str, ...] = (),
     values: dict[str, Any] | None = None,
     names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One transaction item updating a lead that exists and meets `condition` (ALL_OLD when it does not)."""
+    """One transaction item updating a lead that exists and meets `condition`, if any (ALL_OLD when it does not)."""
     names = dict(names or {})
     plain = dict(values or {})
     parts = []
@@ -377,7 +398,7 @@ def _lead_update(
         "TableName": table,
         "Key": lead_key(lead_id),
         "UpdateExpression": expression,
-        "ConditionExpression": f"attribute_exists(pk) AND ({condition})",
+        "ConditionExpression": "attribute_exists(pk)" + (f" AND ({condition})" if condition else ""),
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": _values(plain),
         **_OLD,

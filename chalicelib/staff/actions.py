@@ -75,6 +75,7 @@ SUMMARY_FIELDS = (
     "best_time",
     "language",
     "assigned_to",
+    "assigned_to_name",  # how colleagues know the holder (None for a lead claimed before names, or from the CLI)
     "notice_state",
 )
 # What the inbox lists when no status is asked for: every lead but suspected spam.
@@ -89,6 +90,8 @@ class Actor:
     username: str  # Cognito username, or the AWS caller's ARN for the CLI
     role: str  # "intake" | "clinician" | "admin" | "cli"
     source_ip: str  # "" when unknown (CLI)
+    # How colleagues know them (their name, else their email), kept with the leads they work; never audited.
+    name: str = ""  # "" for the CLI
 
 
 class StaleStatus(Exception):
@@ -102,12 +105,13 @@ class StaleStatus(Exception):
 
 
 class HeldByOther(Exception):
-    """Another staff member holds the lead; `holder` is their username."""
+    """Another staff member holds the lead; `holder` is their username, `holder_name` how colleagues know them."""
 
-    def __init__(self, lead_id: str, holder: str) -> None:
+    def __init__(self, lead_id: str, holder: str, holder_name: str = "") -> None:
         super().__init__(f"lead {lead_id} is assigned to someone else")
         self.lead_id = lead_id
         self.holder = holder
+        self.holder_name = holder_name  # "" when the lead does not name them (claimed before names, or by the CLI)
 
 
 class Unchanged(Exception):
@@ -162,7 +166,17 @@ def page_tag(page: dict[str, Any]) -> str:
 
 def summary(lead: dict[str, Any]) -> dict[str, Any]:
     """A lead as the inbox lists it: exactly SUMMARY_FIELDS (None where the lead has none)."""
-    return {name: lead.get(name) for name in SUMMARY_FIELDS}
+    holder = lead.get("assigned_to")
+    return {
+        name: (staff_name(lead, holder) or None) if name == "assigned_to_name" else lead.get(name)
+        for name in SUMMARY_FIELDS
+    }
+
+
+def staff_name(lead: dict[str, Any], username: Any) -> str:
+    """How colleagues know a staff member who worked the lead, or "" when it does not name them."""
+    names = lead.get("staff_names") or {}
+    return str(names.get(username) or "") if isinstance(username, str) else ""
 
 
 # ---------------------------------------------------------------------------
@@ -268,15 +282,28 @@ def view_lead(lead_id: str, deps: Deps, actor: Actor) -> dict[str, Any]:
     acknowledged = False
     if not lead.get("acknowledged_at"):
         record = _audit(deps, actor, AuditAction.VIEW, lead_id, "acknowledged")
-        acknowledged = store.acknowledge(lead_id, at=record.at, by=actor.username, audit=record)
+        acknowledged = store.acknowledge(lead_id, at=record.at, by=actor.username, audit=record, name=actor.name)
         if acknowledged:
             lead.update(acknowledged_at=record.at, acknowledged_by=actor.username)
             lead.pop("ack_due_at", None)
+            _named(lead, actor)
     if not acknowledged:
-        store.record_audit(_audit(deps, actor, AuditAction.VIEW, lead_id))
+        record = _audit(deps, actor, AuditAction.VIEW, lead_id)
+        if actor.name and staff_name(lead, actor.username) != actor.name:
+            # The first view by someone the lead does not name (as they are now): their name goes with its record.
+            store.remember_staff_name(lead_id, by=actor.username, name=actor.name, audit=record)
+            _named(lead, actor)
+        else:
+            store.record_audit(record)
         if not lead.get("acknowledged_at"):
             lead = store.get_lead(lead_id)  # someone else acknowledged it first
     return {**read.public(lead), "notes": store.lead_notes(lead_id), "history": store.audit_of_lead(lead_id)}
+
+
+def _named(lead: dict[str, Any], actor: Actor) -> None:
+    """The lead as read, with the name the store has just kept for the actor."""
+    if actor.name:
+        lead["staff_names"] = {**(lead.get("staff_names") or {}), actor.username: actor.name}
 
 
 # ---------------------------------------------------------------------------
@@ -287,9 +314,10 @@ def view_lead(lead_id: str, deps: Deps, actor: Actor) -> dict[str, Any]:
 def claim(lead_id: str, deps: Deps, actor: Actor) -> dict[str, Any]:
     """Assign the lead to the actor (acknowledging it if not yet); HeldByOther if someone else holds it."""
     record = _audit(deps, actor, AuditAction.CLAIM, lead_id)
-    holder = deps.store.claim_lead(lead_id, by=actor.username, at=record.at, audit=record)
+    holder = deps.store.claim_lead(lead_id, by=actor.username, at=record.at, audit=record, name=actor.name)
     if holder != actor.username:
-        raise HeldByOther(lead_id, holder)
+        # A lead once held stays held by them, so the lead read now names the same holder.
+        raise HeldByOther(lead_id, holder, staff_name(deps.store.get_lead(lead_id), holder))
     return read.public(deps.store.get_lead(lead_id))
 
 
@@ -306,7 +334,7 @@ def change_status(lead_id: str, new_status: str, deps: Deps, actor: Actor, expec
     seen = expected or service.get_lead(lead_id, deps)["status"]
     record = _audit(deps, actor, AuditAction.STATUS, lead_id, f"{seen}->{new_status}"[:40])
     try:
-        updated = service.set_status(lead_id, new_status, deps, expected=seen, audit=record)
+        updated = service.set_status(lead_id, new_status, deps, expected=seen, audit=record, name=actor.name)
     except service.StatusConflict as exc:
         raise StaleStatus(lead_id, seen, service.get_lead(lead_id, deps)["status"]) from exc
     return StatusChange(lead_id, seen, str(updated["status"]))
@@ -323,7 +351,9 @@ def add_note(lead_id: str, text: str, deps: Deps, actor: Actor) -> dict[str, Any
     note_id = new_lead_id(int(now.timestamp() * 1000))
     note = {"note_id": note_id, "author": actor.username, "at": read.stamp(now), "text": cleaned}
     try:
-        deps.store.add_note(lead_id, note, audit=_audit(deps, actor, AuditAction.NOTE, lead_id, note_id))
+        deps.store.add_note(
+            lead_id, note, audit=_audit(deps, actor, AuditAction.NOTE, lead_id, note_id), name=actor.name
+        )
     except NotesFull as exc:
         raise NoteInvalid(f"a lead holds at most {exc.limit} notes") from exc
     return note
@@ -335,7 +365,7 @@ def restore(lead_id: str, deps: Deps, actor: Actor) -> str:
 
     record = _audit(deps, actor, AuditAction.RESTORE, lead_id, f"{Status.SPAM.value}->{Status.NEW.value}")
     try:
-        return service.restore_spam(lead_id, deps, audit=record)
+        return service.restore_spam(lead_id, deps, audit=record, name=actor.name)
     except service.StatusConflict as exc:
         raise StaleStatus(lead_id, Status.SPAM.value, service.get_lead(lead_id, deps)["status"]) from exc
 

@@ -463,3 +463,63 @@ def test_whether_a_days_spam_digest_was_taken_is_one_read(store: Any) -> None:
     assert store.spam_digest_taken("2026-12-01") is True and store.spam_digest_taken("2026-12-02") is False
     store.release_spam_digest("2026-12-01")
     assert store.spam_digest_taken("2026-12-01") is False
+
+
+# -- who worked a lead, by the name colleagues know them by ------------------------
+
+
+def by(actor: str, action: AuditAction, lead_id: str = "A") -> AuditRecord:
+    return AuditRecord(at="2026-12-01T10:00:00.000Z", actor=actor, role="intake", action=action, lead_id=lead_id)
+
+
+def test_each_staff_write_keeps_the_name_of_who_did_it_with_the_lead(store: Any) -> None:
+    # GIVEN a new lead and a spam lead
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    store.create_lead(lead("S", status=Status.SPAM.value, expires_at=NOW + 86400), [], now_epoch=NOW)
+    # WHEN five colleagues open, claim, note, move and restore them, each with their name
+    assert store.acknowledge("A", at="t1", by="u-ana", name="Ana Diaz", audit=by("u-ana", AuditAction.VIEW))
+    assert store.claim_lead("A", by="u-bo", at="t2", name="Bo Chen", audit=by("u-bo", AuditAction.CLAIM)) == "u-bo"
+    note = {"note_id": "N1", "author": "u-cy", "at": "t3", "text": "Called back."}
+    store.add_note("A", note, name="cy@clinic.example", audit=by("u-cy", AuditAction.NOTE))
+    store.set_status(
+        "A", Status.CONTACTED, expected=Status.NEW, updated_at="t4", expires_at=None,
+        audit=by("u-di", AuditAction.STATUS), name="Di Park",
+    )  # fmt: skip
+    store.restore_spam("S", now="t5", notice_due_at="t5", audit=by("u-ed", AuditAction.RESTORE, "S"), name="Ed Roe")
+    # THEN each lead names everyone who worked it, by username, as read and as listed
+    named = {"u-ana": "Ana Diaz", "u-bo": "Bo Chen", "u-cy": "cy@clinic.example", "u-di": "Di Park"}
+    assert store.get_lead("A")["staff_names"] == named
+    [listed] = store.leads_by_status(Status.CONTACTED, limit=5)[0]
+    assert listed["staff_names"] == named
+    assert store.get_lead("S")["staff_names"] == {"u-ed": "Ed Roe"}
+    # AND the note itself is kept as it was given
+    assert store.lead_notes("A") == [note]
+
+
+def test_a_refused_claim_or_acknowledgement_keeps_no_name(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    store.claim_lead("A", by="u-bo", at="t1", name="Bo Chen", audit=by("u-bo", AuditAction.CLAIM))
+    assert store.claim_lead("A", by="u-ana", at="t2", name="Ana Diaz", audit=by("u-ana", AuditAction.CLAIM)) == "u-bo"
+    assert not store.acknowledge("A", at="t3", by="u-ana", name="Ana Diaz", audit=by("u-ana", AuditAction.VIEW))
+    assert store.get_lead("A")["staff_names"] == {"u-bo": "Bo Chen"}
+
+
+def test_a_viewers_name_is_kept_with_the_view_record_and_a_new_name_replaces_the_old(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    store.remember_staff_name("A", by="u-ana", name="Ana Diaz", audit=by("u-ana", AuditAction.VIEW))
+    store.remember_staff_name("A", by="u-ana", name="Ana Diaz-Ruiz", audit=by("u-ana", AuditAction.VIEW))
+    assert store.get_lead("A")["staff_names"] == {"u-ana": "Ana Diaz-Ruiz"}
+    assert actions_of(store) == ["view", "view"]
+    with pytest.raises(LeadNotFound):
+        store.remember_staff_name("Z", by="u-ana", name="Ana Diaz", audit=by("u-ana", AuditAction.VIEW, "Z"))
+    assert store.audit_of_lead("Z") == []
+
+
+def test_writes_without_a_name_keep_none_and_the_names_go_with_an_erased_lead(store: Any) -> None:
+    store.create_lead(lead("A"), [], now_epoch=NOW)
+    store.claim_lead("A", by="arn:aws:iam::1:user/cli", at="t1", audit=by("arn:aws:iam::1:user/cli", AuditAction.CLAIM))
+    assert "staff_names" not in store.get_lead("A")
+    store.remember_staff_name("A", by="u-ana", name="Ana Diaz", audit=by("u-ana", AuditAction.VIEW))
+    store.erase("A", audit=by("u-ad", AuditAction.ERASE))
+    store.create_lead(lead("A"), [], now_epoch=NOW)  # the same id again: nothing of the old lead is left
+    assert "staff_names" not in store.get_lead("A")

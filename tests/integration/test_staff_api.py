@@ -200,6 +200,7 @@ def test_the_list_shows_urgent_new_leads_first_then_pages_with_a_cursor(staff: S
         "best_time",
         "language",
         "assigned_to",
+        "assigned_to_name",
         "notice_state",
     }
     rest = staff.get(f"/staff/leads?limit=2&cursor={first.body['next']}")
@@ -281,6 +282,65 @@ def test_claiming_assigns_the_lead_and_a_second_claimant_is_told_who_holds_it(
     lost = assert_problem(staff.post(f"/staff/leads/{lead_id}/claim", who="riley"), 409)
     assert lost["assigned_to"] == "sam"
     assert deps.store.get_lead(lead_id)["assigned_to"] == "sam"
+
+
+# A Cognito username is a UUID: the inbox cannot show it to a colleague.
+MARIA = "3f2a9c1b-7d4e-4f0a-9b1c-2e5d6a7b8c9d"
+
+
+def test_colleagues_see_who_claimed_noted_and_moved_a_lead_by_name_and_the_409_names_the_holder(
+    staff: Staff, deps: Any, clock: Clock, signer: Signer
+) -> None:
+    # GIVEN Maria, whose token carries her name, and Riley, whose token carries only an email
+    maria = signer.token(MARIA, "intake", name="Maria Lopez", email="maria@clinic.example")
+    lead_id = submit(deps, clock)
+    # WHEN Maria claims the lead, adds a note and marks it contacted
+    assert staff.post(f"/staff/leads/{lead_id}/claim", who=maria).status == 200
+    assert staff.post(f"/staff/leads/{lead_id}/notes", {"text": NOTE}, maria).status == 201
+    assert staff.post(f"/staff/leads/{lead_id}/status", {"status": "contacted", "expected": "new"}, maria).status == 200
+    # THEN Sam's list names her as the one who holds it
+    [row] = staff.get("/staff/leads?status=contacted").body["leads"]
+    assert (row["assigned_to"], row["assigned_to_name"]) == (MARIA, "Maria Lopez")
+    # AND the lead, opened by Riley, names every one of her records: holder, first to open, note, history
+    lead = staff.get(f"/staff/leads/{lead_id}", "riley").body
+    names = lead["staff_names"]
+    assert lead["assigned_to"] == lead["acknowledged_by"] == lead["notes"][0]["author"] == MARIA
+    assert names[MARIA] == "Maria Lopez"
+    assert [(h["action"], names.get(h["actor"])) for h in lead["history"]] == [
+        ("claim", "Maria Lopez"),
+        ("note", "Maria Lopez"),
+        ("status", "Maria Lopez"),
+        ("view", "riley@clinic.example"),  # no name in the token: the email stands in
+    ]
+    # AND Sam's own claim is refused with her name, in the problem and in its words
+    lost = assert_problem(staff.post(f"/staff/leads/{lead_id}/claim"), 409)
+    assert (lost["assigned_to"], lost["assigned_to_name"]) == (MARIA, "Maria Lopez")
+    assert lost["detail"] == "Maria Lopez is already working this lead."
+    # AND the audit trail still names each actor by username alone (a refused claim writes none)
+    trail = staff.get("/staff/audit?date=2026-03-02", "ada").body["records"]
+    assert {r["actor"] for r in trail if r.get("lead_id") == lead_id} == {MARIA, "riley"}
+    for text in (json.dumps(trail), json.dumps(audit_records(deps))):
+        assert "Maria Lopez" not in text and "@clinic.example" not in text
+
+
+def test_a_lead_claimed_before_staff_were_named_lists_its_holder_without_a_name(
+    staff: Staff, deps: Any, clock: Clock
+) -> None:
+    # GIVEN a lead whose holder was recorded by username only (as every claim was before names)
+    from chalicelib.ports import AuditAction, AuditRecord
+
+    lead_id = submit(deps, clock)
+    record = AuditRecord("2026-03-02T15:00:00.000Z", MARIA, "intake", AuditAction.CLAIM, lead_id)
+    deps.store.claim_lead(lead_id, by=MARIA, at=record.at, audit=record)
+    # WHEN a colleague lists it, opens it and tries to claim it
+    [row] = staff.get("/staff/leads").body["leads"]
+    lead = staff.get(f"/staff/leads/{lead_id}").body
+    lost = assert_problem(staff.post(f"/staff/leads/{lead_id}/claim"), 409)
+    # THEN the holder is there with no name (the inbox shows its short form) and the refusal still says so
+    assert (row["assigned_to"], row["assigned_to_name"]) == (MARIA, None)
+    assert MARIA not in lead.get("staff_names", {})
+    assert (lost["assigned_to"], lost["assigned_to_name"]) == (MARIA, None)
+    assert lost["detail"] == "Someone else is already working this lead."
 
 
 def test_a_status_change_moves_the_lead_only_from_the_status_the_caller_saw(

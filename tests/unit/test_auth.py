@@ -91,6 +91,25 @@ def test_a_good_id_token_names_the_staff_member_and_their_roles(keys: Keys) -> N
     assert user == StaffUser(username="5f1c", email="sam@clinic.example", roles=(Role.INTAKE,))
 
 
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ({"name": "Maria Lopez"}, "Maria Lopez"),
+        ({"name": "  María\u202e  O'Neil\n"}, "María O'Neil"),  # tidied: no control or bidi characters
+        ({"name": "x" * 300}, "x" * 100),
+        ({}, "sam@clinic.example"),  # no name: the email stands in
+        ({"name": "   "}, "sam@clinic.example"),
+        ({"name": 42}, "sam@clinic.example"),
+        ({"email": None}, ""),  # nothing to show: the inbox falls back to the username's short form
+    ],
+)
+def test_a_staff_members_display_name_is_the_tokens_name_else_their_email(
+    keys: Keys, extra: dict[str, Any], shown: str
+) -> None:
+    token = keys.sign(claims(**extra))
+    assert TokenVerifier(POOL, Jwks(keys), clock=lambda: NOW).verify(token).display_name == shown
+
+
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwdw==", "token-without-scheme"])
 def test_no_bearer_token_is_unauthenticated(header: str | None) -> None:
     with pytest.raises(Unauthenticated):

@@ -319,6 +319,73 @@ def test_claiming_again_is_fine_for_the_holder(deps: Deps) -> None:
     assert held.value.holder == "alice"
 
 
+# -- who worked a lead, by name --------------------------------------------------------
+
+MARIA = Actor("3f2a9c1b-7d4e-4f0a-9b1c-2e5d6a7b8c9d", "intake", "198.51.100.10", "Maria Lopez")
+TEO = Actor("9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "clinician", "198.51.100.11", "teo@clinic.example")
+CLI = Actor("arn:aws:iam::123456789012:user/dana", "cli", "")
+
+
+def test_the_list_and_a_refused_claim_name_who_holds_the_lead(deps: Deps) -> None:
+    # GIVEN a lead Maria claimed, one claimed from the CLI (no name) and one nobody holds
+    hers, cli, free = make_lead(deps), make_lead(deps), make_lead(deps)
+    actions.claim(hers, deps, MARIA)
+    actions.claim(cli, deps, CLI)
+    # WHEN Teo lists them
+    rows = {row["lead_id"]: row for row in actions.list_leads(deps, TEO)["leads"]}
+    # THEN her lead is listed with her name, the others with none
+    assert (rows[hers]["assigned_to"], rows[hers]["assigned_to_name"]) == (MARIA.username, "Maria Lopez")
+    assert (rows[cli]["assigned_to"], rows[cli]["assigned_to_name"]) == (CLI.username, None)
+    assert (rows[free]["assigned_to"], rows[free]["assigned_to_name"]) == (None, None)
+    # AND his claim of her lead is refused naming her
+    with pytest.raises(HeldByOther) as held:
+        actions.claim(hers, deps, TEO)
+    assert (held.value.holder, held.value.holder_name) == (MARIA.username, "Maria Lopez")
+    with pytest.raises(HeldByOther) as unnamed:
+        actions.claim(cli, deps, TEO)
+    assert (unnamed.value.holder, unnamed.value.holder_name) == (CLI.username, "")
+
+
+def test_a_lead_names_everyone_who_opened_noted_moved_or_restored_it(deps: Deps) -> None:
+    lead_id, spam = make_lead(deps), make_lead(deps, website="http://spam.example")
+    actions.view_lead(lead_id, deps, MARIA)  # the first to open it
+    actions.add_note(lead_id, "Left a voicemail.", deps, TEO)
+    actions.change_status(lead_id, "contacted", deps, MARIA)
+    actions.restore(spam, deps, TEO)
+    seen = actions.view_lead(lead_id, deps, ALICE)
+    assert seen["acknowledged_by"] == MARIA.username
+    assert seen["staff_names"] == {MARIA.username: "Maria Lopez", TEO.username: "teo@clinic.example"}
+    assert actions.view_lead(spam, deps, MARIA)["staff_names"] == {
+        TEO.username: "teo@clinic.example",
+        MARIA.username: "Maria Lopez",
+    }
+
+
+def test_a_viewer_is_named_on_a_lead_once_and_every_view_is_still_audited(deps: Deps, monkeypatch: Any) -> None:
+    lead_id = make_lead(deps)
+    actions.claim(lead_id, deps, MARIA)
+    store = store_of(deps)
+    named: list[str] = []
+    remember = store.remember_staff_name
+
+    def counted(lead_id: str, **kwargs: Any) -> None:
+        named.append(kwargs["by"])
+        remember(lead_id, **kwargs)
+
+    monkeypatch.setattr(store, "remember_staff_name", counted)
+    # WHEN Teo opens the lead three times, and Maria (named on it already) once
+    for actor in (TEO, TEO, TEO, MARIA):
+        seen = actions.view_lead(lead_id, deps, actor)
+    # THEN the lead names him, written with his first view only, and each view has its record
+    assert seen["staff_names"][TEO.username] == "teo@clinic.example"
+    assert named == [TEO.username]
+    assert [r["actor"] for r in records(deps)] == [MARIA.username, TEO.username, TEO.username, TEO.username,
+                                                   MARIA.username]  # fmt: skip
+    # AND a new name in his token replaces the old one
+    actions.view_lead(lead_id, deps, replace(TEO, name="Teo Ruiz"))
+    assert store.get_lead(lead_id)["staff_names"][TEO.username] == "Teo Ruiz"
+
+
 # -- status ---------------------------------------------------------------------------
 
 
