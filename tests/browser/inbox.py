@@ -33,10 +33,10 @@ class Member:
     role: str
 
 
-def member(stack: LocalStack, role: str, name: str) -> Member:
-    """Add a staff member (`make staff-user`) with an address no other test uses."""
+def member(stack: LocalStack, role: str, name: str, full_name: str = "") -> Member:
+    """Add a staff member (`make staff-user`, NAME= when `full_name` is given) with an address no other test uses."""
     email = f"{name}.{uuid.uuid4().hex[:6]}@clinic.example"
-    printed = add_staff(stack, email, role)
+    printed = add_staff(stack, email, role, full_name)
     return Member(email, printed["Password"], printed["TOTP secret"], role)
 
 

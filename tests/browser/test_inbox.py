@@ -284,12 +284,43 @@ def test_open_claim_note_and_mark_contacted_and_a_colleague_sees_it(
         # THEN the colleague's list shows it as contacted and held, without reloading
         seen = row(colleague, lead_id)
         seen.wait_for(timeout=10000)
-        assert "Held by staff member" in seen.inner_text()
+        assert f"Held by {intake.email}" in seen.inner_text()  # no name was given: the email stands in
         # AND opening it shows the note, with its author and time
         seen.locator("a.open").click()
         colleague.locator("#lead-title").wait_for()
         assert colleague.locator("#lead-status").inner_text() == "Contacted"
         assert "Left a voicemail; will try again at 2 PM." in colleague.locator(".notes").inner_text()
+
+
+def test_a_second_receptionist_sees_the_colleague_who_claimed_a_lead_by_name(
+    browser: Any, stack: LocalStack, intake: Member
+) -> None:
+    lead_id = send(stack, "Morgan")
+    maria = member(stack, "intake", "maria", full_name="Maria Lopez")
+    with new_page(browser, **DESKTOP) as first, new_page(browser, **DESKTOP) as second:
+        # GIVEN Maria and a second receptionist with the same new lead open
+        open_signed_in(first, stack, maria, f"#lead={lead_id}")
+        open_signed_in(second, stack, intake, f"#lead={lead_id}")
+        first.locator("#lead-title").wait_for()
+        second.locator("#lead-title").wait_for()
+        # WHEN Maria claims it and adds a note
+        first.get_by_role("button", name="Claim this lead").click()
+        first.locator("#lead-message", has_text="You hold this lead now.").wait_for()
+        first.get_by_label("Add a note").fill("Booked a consultation call.")
+        first.get_by_role("button", name="Add note").click()
+        first.locator("#lead-message", has_text="Note added.").wait_for()
+        # AND the second, whose page still offers the claim, tries to claim it too
+        second.get_by_role("button", name="Claim this lead").click()
+        # THEN the refusal names Maria, and the lead as it is now says she holds it, noted it and claimed it
+        second.locator("#lead-message", has_text="Not claimed: Maria Lopez already holds this lead.").wait_for()
+        assert second.locator("#lead-holder").inner_text() == "Maria Lopez"
+        assert second.locator(".notes .by").first.inner_text().startswith("Maria Lopez, ")
+        assert "Maria Lopez (intake) claimed" in second.locator(".history").inner_text()
+        assert "staff member" not in second.locator("#lead-view").inner_text()
+        # AND in the list the lead is held by Maria Lopez, while Maria herself still reads "you"
+        second.get_by_role("link", name=re.compile("^Back to")).click()
+        assert "Held by Maria Lopez" in row(second, lead_id).inner_text()
+        assert first.locator("#lead-holder").inner_text() == "you"
 
 
 def test_a_stale_status_change_says_what_the_lead_is_now(

@@ -12,10 +12,11 @@ from tests.conftest import totp
 from tests.e2e.stack import ROOT, LocalStack
 
 
-def add_staff(stack: LocalStack, email: str, role: str) -> dict[str, str]:
-    """`make staff-user EMAIL=... ROLE=...` against the running stack; what it printed, by label."""
+def add_staff(stack: LocalStack, email: str, role: str, name: str = "") -> dict[str, str]:
+    """`make staff-user EMAIL=... ROLE=... [NAME=...]` against the running stack; what it printed, by label."""
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.staff_user", "--local", "--email", email, "--role", role],
+        [sys.executable, "-m", "scripts.staff_user", "--local", "--email", email, "--role", role]
+        + (["--name", name] if name else []),
         cwd=ROOT,
         env={"EMULATOR_PORT": str(stack.emulator_port), "PATH": "/usr/bin:/bin"},
         capture_output=True,

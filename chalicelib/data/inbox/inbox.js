@@ -123,10 +123,18 @@ function when(iso) {
   return h("time", { datetime: iso }, `${ago(iso)} (${clinicTime(iso)})`);
 }
 
-function who(username) {
+// A colleague as the inbox names them: "you", else the name the lead (or list row) gives for them, else, for a
+// record written before staff were named, the start of their username (a Cognito username is a UUID).
+function who(username, name) {
   if (!username) return "nobody";
   if (state.me && username === state.me.username) return "you";
-  return `staff member ${String(username).slice(0, 8)}`;
+  return name || `staff member ${String(username).slice(0, 8)}`;
+}
+
+// The name a lead keeps for a staff member who worked it (claimed, opened, noted, changed or restored it).
+function nameOn(lead, username) {
+  const names = (lead && lead.staff_names) || {};
+  return Object.prototype.hasOwnProperty.call(names, username) ? names[username] : "";
 }
 
 function phoneText(e164) {
@@ -138,7 +146,7 @@ function label(key) {
   return LABELS[key] || key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
-function value(key, v) {
+function value(key, v, lead) {
   if (v === null || v === undefined || v === "") return "—";
   if (typeof v === "boolean") return v ? "Yes" : "No";
   if (key === "expires_at" && typeof v === "number") return clinicTime(new Date(v * 1000).toISOString());
@@ -150,7 +158,7 @@ function value(key, v) {
   if (key === "service") return SERVICE[v] || v;
   if (key === "status") return STATUS[v] || v;
   if (key === "notice_state") return NOTICE[v] || v;
-  if (key === "assigned_to" || key === "acknowledged_by") return who(v);
+  if (key === "assigned_to" || key === "acknowledged_by") return who(v, nameOn(lead, v));
   if (key === "phone") return phoneText(v);
   if (key === "tried_treatments" && Array.isArray(v)) return v.map((t) => TREATMENT[t] || t).join(", ");
   if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join(", ");
@@ -161,7 +169,7 @@ function value(key, v) {
 function fields(lead, keys) {
   return h("dl", { class: "fields" }, keys.filter((k) => k in lead).map((k) => [
     h("dt", {}, label(k)),
-    h("dd", {}, k === "message" ? h("p", { class: "message" }, lead[k]) : value(k, lead[k])),
+    h("dd", {}, k === "message" ? h("p", { class: "message" }, lead[k]) : value(k, lead[k], lead)),
   ]));
 }
 
@@ -682,7 +690,7 @@ function fillRow(row, lead) {
     h("span", { class: "when" }, when(lead.created_at)),
     h("span", {}, channel),
     h("span", {}, LANGUAGE[lead.language] || lead.language || "English"),
-    h("span", { class: "holder" }, lead.assigned_to ? `Held by ${who(lead.assigned_to)}` : "Unclaimed"),
+    h("span", { class: "holder" }, lead.assigned_to ? `Held by ${who(lead.assigned_to, lead.assigned_to_name)}` : "Unclaimed"),
     state.tab === "closed" ? h("span", {}, STATUS[lead.status]) : null,
     h("span", { class: "muted" }, NOTICE[lead.notice_state] || lead.notice_state || ""),
   );
@@ -770,7 +778,8 @@ function renderLead(lead, message) {
       }
     }
   }
-  const known = new Set([...PERSON, ...RECORD, ...NOTICE_FIELDS, "consent", "source", "notes", "history"]);
+  const known = new Set([...PERSON, ...RECORD, ...NOTICE_FIELDS, "consent", "source", "notes", "history", "staff_names"]);
+  const holder = who(lead.assigned_to, nameOn(lead, lead.assigned_to));
   const other = Object.keys(lead).filter((k) => !known.has(k)).sort();
   const sourceFields = lead.source || {};
   fill($("lead-view"),
@@ -779,7 +788,7 @@ function renderLead(lead, message) {
       h("h1", { id: "lead-title", tabindex: "-1" }, name, urgent ? h("span", { class: "badge urgent" }, "Urgent") : null),
       urgent ? h("p", { class: "urgent-line" }, "Their message suggests they may be in crisis: call back at once.") : null,
       h("p", { class: "by" }, "Received ", when(lead.created_at), ". Status: ", h("strong", { id: "lead-status" }, STATUS[lead.status] || lead.status),
-        ". Held by ", h("strong", { id: "lead-holder" }, who(lead.assigned_to)), "."),
+        ". Held by ", h("strong", { id: "lead-holder" }, holder), "."),
     ),
     h("p", { id: "lead-message", class: "notice", role: "status", tabindex: "-1", hidden: true }),
     h("section", { "aria-labelledby": "reach-h" },
@@ -788,7 +797,7 @@ function renderLead(lead, message) {
       h("div", { class: "actions" }, contactLinks(lead))),
     h("section", { "aria-labelledby": "work-h" },
       h("h2", { id: "work-h" }, "Work this lead"),
-      mine ? h("p", {}, "You hold this lead.") : lead.assigned_to ? h("p", {}, `Held by ${who(lead.assigned_to)}.`) : null,
+      mine ? h("p", {}, "You hold this lead.") : lead.assigned_to ? h("p", {}, `Held by ${holder}.`) : null,
       h("div", { class: "actions" }, work)),
     h("section", { "aria-labelledby": "told-h" }, h("h2", { id: "told-h" }, "What they told us"),
       fields({ language: "en", ...lead }, PERSON)),
@@ -828,7 +837,8 @@ function notesSection(lead) {
     h("h2", { id: "notes-h" }, `Notes (${notes.length})`),
     notes.length
       ? h("ul", { class: "notes" }, notes.map((note) => h("li", {},
-        h("span", { class: "by" }, `${who(note.author)}, ${clinicTime(note.at)}`), h("p", {}, note.text))))
+        h("span", { class: "by" }, `${who(note.author, nameOn(lead, note.author))}, ${clinicTime(note.at)}`),
+        h("p", {}, note.text))))
       : h("p", { class: "hint" }, "No notes yet."),
     form);
 }
@@ -839,7 +849,7 @@ function historySection(lead) {
     h("h2", { id: "history-h" }, "History"),
     records.length
       ? h("ol", { class: "history" }, records.map((r) => h("li", {},
-        `${clinicTime(r.at)}: ${who(r.actor)} (${r.role || "staff"}) ${ACTION[r.action] || r.action}`,
+        `${clinicTime(r.at)}: ${who(r.actor, nameOn(lead, r.actor))} (${r.role || "staff"}) ${ACTION[r.action] || r.action}`,
         r.detail && r.action === "status" ? ` (${r.detail.replace("->", " to ")})` : "",
         r.detail && r.action === "view" && r.detail === "acknowledged" ? " (first to open it)" : "")))
       : h("p", { class: "hint" }, "Nothing yet."));
@@ -897,7 +907,8 @@ async function act(kind) {
   } catch (error) {
     if (error.status === 401) return;
     if (error.status === 409 && kind === "claim") {
-      message = { text: `Not claimed: ${who(error.body.assigned_to)} already holds this lead.`, kind: "problem" };
+      const holder = who(error.body.assigned_to, error.body.assigned_to_name);
+      message = { text: `Not claimed: ${holder} already holds this lead.`, kind: "problem" };
     } else if (error.status === 409) {
       message = { text: `Not restored: the lead is ${STATUS[error.body.current] || "no longer spam"} now.`, kind: "problem" };
     } else {
