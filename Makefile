@@ -50,11 +50,12 @@ endif
 leads: setup-run
 	-@./leads $(ARGS)
 
-# Add a staff member: make staff-user EMAIL=sam@clinic.example ROLE=intake
+# Add a staff member: make staff-user EMAIL=sam@clinic.example ROLE=intake [NAME="Sam Okafor"]
 # (the local stack's pool; prints a password and TOTP secret), or with STAGE=prod
 # (the stage's deployed pool; Cognito emails a temporary password). See docs/deploy.md.
+# NAME is how the inbox shows them to colleagues (their email when none is given); quotes in it are kept.
 staff-user: setup-run
-	$(PY) -m scripts.staff_user --email '$(EMAIL)' --role '$(ROLE)' $(if $(filter file,$(origin STAGE)),--local,--stack $(STACK))
+	$(PY) -m scripts.staff_user --email '$(EMAIL)' --role '$(ROLE)' $(if $(NAME),--name '$(subst ','\'',$(NAME))') $(if $(filter file,$(origin STAGE)),--local,--stack $(STACK))
 
 lint: setup
 	$(PY) -m ruff check .

@@ -346,8 +346,9 @@ def main() -> int:
             f"  Demo page  http://127.0.0.1:{web_port}/  (in Spanish: http://127.0.0.1:{web_port}/es/)\n"
             f"  Emulator   http://127.0.0.1:{emulator_port}  (moto server; table {outputs['TableName']})\n"
             f"  Logs       {logs}  (JSON log lines and API access lines)\n"
-            f"Add a staff member: make staff-user EMAIL=you@clinic.example ROLE=intake\n"
-            f"  (prints their password, TOTP secret and an otpauth:// URI for an authenticator app)\n"
+            f"Add a staff member: make staff-user EMAIL=you@clinic.example ROLE=intake NAME='Your Name'\n"
+            f"  (prints their password, TOTP secret and an otpauth:// URI for an authenticator app;\n"
+            f"  NAME, optional, is how colleagues see them in the inbox, else their email)\n"
             f"Staff notices appear below. Ctrl-C stops everything.\n",
             flush=True,
         )

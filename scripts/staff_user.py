@@ -1,4 +1,8 @@
-"""`make staff-user EMAIL=... ROLE=intake`: add a staff member to a stage's user pool.
+"""`make staff-user EMAIL=... ROLE=intake [NAME=...]`: add a staff member to a stage's user pool.
+
+The email is their sign-in name; the name (optional) is how the inbox shows
+them to colleagues ("Maria Lopez claimed this lead"); without one, their
+email is shown.
 
 Locally (`--local`, the pool `make run` created in the emulator) the member is
 made ready to sign in: the emulator hands out a TOTP secret only during a
@@ -10,7 +14,7 @@ Against AWS (`--stack next-steps-<stage>`) it creates the user in the stack's
 pool (Cognito emails them a temporary password; at first sign-in they choose
 their own and enrol an authenticator app) and puts them in the role's group.
 
-    python -m scripts.staff_user --local --email sam@clinic.example --role intake
+    python -m scripts.staff_user --local --email sam@clinic.example --role intake --name "Sam Okafor"
     python -m scripts.staff_user --stack next-steps-prod --email sam@clinic.example --role admin
 """
 
@@ -25,7 +29,8 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.auth import Role
+from chalicelib.auth import NAME_LIMIT, Role
+from chalicelib.text import clean_line
 
 LOCAL_POOL = "next-steps-local-staff"
 
@@ -92,8 +97,8 @@ def stack_pool(stack: str, region: str | None) -> str:
     return str(outputs["StaffUserPoolId"])
 
 
-def create(cognito: Any, pool_id: str, email: str, role: Role, temporary_password: str | None) -> None:
-    """Create the user (email verified) and put them in the role's group."""
+def create(cognito: Any, pool_id: str, email: str, role: Role, temporary_password: str | None, name: str = "") -> None:
+    """Create the user (email verified, and named when a name is given) and put them in the role's group."""
     extra: dict[str, Any] = (
         {"TemporaryPassword": temporary_password, "MessageAction": "SUPPRESS"}
         if temporary_password
@@ -102,7 +107,11 @@ def create(cognito: Any, pool_id: str, email: str, role: Role, temporary_passwor
     cognito.admin_create_user(
         UserPoolId=pool_id,
         Username=email,
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            *([{"Name": "name", "Value": name}] if name else []),
+        ],
         **extra,
     )
     cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=role.value)
@@ -153,15 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--email", required=True)
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--name", default="", help="how colleagues see them in the inbox, e.g. 'Maria Lopez'")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--local", action="store_true", help="the emulator's pool (make run)")
     where.add_argument("--stack", help="a deployed infra/ stack, e.g. next-steps-prod")
     parser.add_argument("--region", default=None)
     args = parser.parse_args(argv)
-    email, role = args.email.strip().lower(), Role(args.role)
+    email, role, name = args.email.strip().lower(), Role(args.role), clean_line(args.name)
     if "@" not in email:
         print("--email must be an email address (it is the staff member's sign-in name).", file=sys.stderr)
         return 2
+    if len(name) > NAME_LIMIT:
+        print(f"--name must be at most {NAME_LIMIT} characters.", file=sys.stderr)
+        return 2
+    who = f"{name} <{email}>" if name else email
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -179,10 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             pool_id, client_id = local_pool(cognito)
             temporary, password = new_password(), new_password()
-            create(cognito, pool_id, email, role, temporary)
+            create(cognito, pool_id, email, role, temporary, name)
             secret = enrol(cognito, pool_id, client_id, email, temporary, password)
             print(
-                f"Added {email} ({role.value}) to the local staff pool {pool_id}.\n"
+                f"Added {who} ({role.value}) to the local staff pool {pool_id}.\n"
                 f"  Password     {password}\n"
                 f"  TOTP secret  {secret}\n"
                 f"  otpauth URI  {otpauth_uri(email, secret)}\n"
@@ -191,9 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             cognito = boto3.client("cognito-idp", region_name=args.region)
             pool_id = stack_pool(args.stack, args.region)
-            create(cognito, pool_id, email, role, None)
+            create(cognito, pool_id, email, role, None, name)
             print(
-                f"Added {email} ({role.value}) to {pool_id}. Cognito has emailed them a temporary password;\n"
+                f"Added {who} ({role.value}) to {pool_id}. Cognito has emailed them a temporary password;\n"
                 "at first sign-in they choose their own (12+ characters) and enrol an authenticator app."
             )
     except StaffUserError as exc:

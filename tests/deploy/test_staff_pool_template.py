@@ -31,6 +31,13 @@ def test_the_app_client_has_no_secret_and_password_sign_in_only_in_the_local_sta
     assert client["TokenValidityUnits"] == {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"}
 
 
+def test_the_id_token_carries_the_name_colleagues_see_and_only_an_admin_sets_it() -> None:
+    client = template()["Resources"]["StaffAppClient"]["Properties"]
+    assert {"email", "name"} <= set(client["ReadAttributes"])
+    # A member's own access token may not write their name (the inbox shows it to colleagues as who did what).
+    assert "name" not in client["WriteAttributes"] and set(client["WriteAttributes"]) <= set(client["ReadAttributes"])
+
+
 def test_the_stage_configuration_can_read_the_pool_from_the_outputs() -> None:
     outputs = template()["Outputs"]
     assert {"StaffUserPoolId", "StaffUserPoolArn", "StaffClientId", "StaffIssuer"} <= set(outputs)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 import pyotp
+import pytest
 
-from scripts.staff_user import new_password, otpauth_uri, totp
+from chalicelib.auth import Role
+from scripts.staff_user import create, main, new_password, otpauth_uri, totp
 
 
 def test_totp_codes_match_the_reference_implementation() -> None:
@@ -37,3 +40,32 @@ def test_passwords_meet_the_pools_policy() -> None:
         word = new_password()
         assert len(word) >= 12
         assert any(c.islower() for c in word) and any(c.isupper() for c in word) and any(c.isdigit() for c in word)
+
+
+class Cognito:
+    """A stand-in for the cognito-idp client: records the users and groups it is asked to make."""
+
+    def __init__(self) -> None:
+        self.users: list[dict[str, Any]] = []
+        self.groups: list[tuple[str, str]] = []
+
+    def admin_create_user(self, **kwargs: Any) -> None:
+        self.users.append(kwargs)
+
+    def admin_add_user_to_group(self, *, UserPoolId: str, Username: str, GroupName: str) -> None:
+        self.groups.append((Username, GroupName))
+
+
+def test_a_name_given_is_the_users_name_attribute_and_without_one_there_is_none() -> None:
+    cognito = Cognito()
+    create(cognito, "pool", "maria@clinic.example", Role.INTAKE, None, name="Maria Lopez")
+    create(cognito, "pool", "sam@clinic.example", Role.ADMIN, None)
+    named, plain = ({a["Name"]: a["Value"] for a in u["UserAttributes"]} for u in cognito.users)
+    assert named == {"email": "maria@clinic.example", "email_verified": "true", "name": "Maria Lopez"}
+    assert plain == {"email": "sam@clinic.example", "email_verified": "true"}
+    assert cognito.groups == [("maria@clinic.example", "intake"), ("sam@clinic.example", "admin")]
+
+
+def test_a_name_longer_than_the_inbox_shows_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--local", "--email", "maria@clinic.example", "--role", "intake", "--name", "M" * 101]) == 2
+    assert "--name must be at most 100 characters" in capsys.readouterr().err
