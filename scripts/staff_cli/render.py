@@ -114,9 +114,18 @@ def _section(title: str, rows: list[tuple[str, Any]], keep_empty: bool = True) -
     return [title, *lines] if lines else []
 
 
+def staff_member(lead: dict[str, Any], username: Any) -> str:
+    """A staff member who worked the lead: the name it keeps for them, with their username ("" for nobody)."""
+    if not username:
+        return ""
+    name = (lead.get("staff_names") or {}).get(username)
+    return f"{name} ({username})" if name else str(username)
+
+
 def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
     """The whole lead, in labelled sections, times in `zone`."""
     when = functools.partial(show_time, zone=zone)
+    who = functools.partial(staff_member, lead)
     consent = lead.get("consent") or {}
     source = lead.get("source") or {}
     priority = lead.get("priority", "normal")
@@ -147,6 +156,7 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
         "assigned_to",
         "acknowledged_at",
         "acknowledged_by",
+        "staff_names",
         "first_contacted_at",
         "notes",
         "history",
@@ -163,10 +173,10 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
                 ),
                 ("Received", when(lead.get("created_at"))),
                 ("Last changed", when(lead.get("updated_at")) if lead.get("updated_at") else None),
-                ("Assigned to", lead.get("assigned_to") or "nobody"),
+                ("Assigned to", who(lead.get("assigned_to")) or "nobody"),
                 (
                     "Acknowledged",
-                    f"{when(lead.get('acknowledged_at'))} by {lead.get('acknowledged_by')}"
+                    f"{when(lead.get('acknowledged_at'))} by {who(lead.get('acknowledged_by'))}"
                     if lead.get("acknowledged_at")
                     else None,
                 ),
@@ -247,7 +257,7 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
         _section(
             "Notes",
             [
-                (when(n.get("at"), seconds=False), f"{n.get('author')}: {n.get('text')}")
+                (when(n.get("at"), seconds=False), f"{who(n.get('author'))}: {n.get('text')}")
                 for n in lead.get("notes") or []
             ],
             keep_empty=False,
@@ -257,7 +267,7 @@ def render_lead(lead: dict[str, Any], zone: tzinfo = UTC) -> str:
             [
                 (
                     when(h.get("at"), seconds=False),
-                    " ".join(str(p) for p in (h.get("action"), h.get("detail")) if p) + f" by {h.get('actor')}",
+                    " ".join(str(p) for p in (h.get("action"), h.get("detail")) if p) + f" by {who(h.get('actor'))}",
                 )
                 for h in lead.get("history") or []
             ],

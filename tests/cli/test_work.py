@@ -114,6 +114,26 @@ def test_show_says_a_spanish_speakers_language(cli: Cli, client: Any, aws: Stack
     assert any(line.strip().startswith("Language") and "Spanish" in line for line in out.splitlines()), out
 
 
+def test_show_names_the_colleague_who_worked_a_lead_in_the_inbox(cli: Cli, client: Any, aws: Stack, deps: Any) -> None:
+    # GIVEN a lead Maria claimed and noted in the inbox (her token named her)
+    from chalicelib.staff import actions
+
+    lead_id = submit(client)
+    maria = actions.Actor("3f2a9c1b-7d4e-4f0a-9b1c-2e5d6a7b8c9d", "intake", "198.51.100.10", "Maria Lopez")
+    actions.claim(lead_id, deps, maria)
+    actions.add_note(lead_id, "Booked a call for Friday.", deps, maria)
+    # WHEN an admin shows it in the terminal
+    out = cli("show", lead_id).out
+    # THEN her name stands beside her username wherever the lead says who, and the names are no "Other" field
+    named = f"Maria Lopez ({maria.username})"
+    lines = out.splitlines()
+    assert any(line.strip().startswith("Assigned to") and line.strip().endswith(named) for line in lines), out
+    assert any(line.strip().startswith("Acknowledged") and line.strip().endswith(f"by {named}") for line in lines)
+    assert f"{named}: Booked a call for Friday." in out
+    assert f"claim by {named}" in out
+    assert "staff_names" not in out
+
+
 # -- status -----------------------------------------------------------------
 
 
