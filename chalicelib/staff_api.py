@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
+from chalicelib import words
 from chalicelib.auth import Action, Forbidden, KeysUnavailable, Role, StaffUser, TokenVerifier, Unauthenticated
 from chalicelib.errors import LeadNotFound, StorageUnavailable
 from chalicelib.leads import Priority, Status
@@ -56,6 +57,14 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return Response(
         body=json.dumps(body), status_code=status, headers={**NO_STORE, "Content-Type": PROBLEM, **(headers or {})}
     )
+
+
+def method_not_allowed(allowed: Sequence[str]) -> Response:
+    """405 problem JSON with `Allow`, for a method a staff path does not take (the public 405's words, in English)."""
+    methods, code = ", ".join(allowed), "problem.method_not_allowed"
+    title = words.text(words.DEFAULT_LANGUAGE, f"{code}.title")
+    detail = words.text(words.DEFAULT_LANGUAGE, f"{code}.detail", methods=methods)
+    return problem(405, title, detail, {"Allow": methods})
 
 
 def as_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -132,7 +132,13 @@ PUBLIC = {
 
 
 def test_the_token_test_covers_every_route_the_staff_app_declares() -> None:
-    declared = {(method, path) for path, methods in load_staff_app().routes.items() for method in methods}
+    # Every route but the wrong-method answers (see "A method a path does not take" below).
+    declared = {
+        (method, path)
+        for path, entries in load_staff_app().routes.items()
+        for method, entry in entries.items()
+        if entry.view_name != "wrong_method"
+    }
     assert PUBLIC <= declared
     assert declared - PUBLIC == {(method, path.split("?")[0].replace("{id}", "{lead_id}")) for method, path in ROUTES}
 
@@ -163,6 +169,56 @@ def test_intake_and_clinicians_may_not_erase_or_read_the_audit_trail(
     body = assert_problem(staff.call(method, path.replace("{id}", lead_id), who), 403)
     assert "may not" in body["detail"]
     assert deps.store.get_lead(lead_id)["lead_id"] == lead_id  # still there
+
+
+# ---------------------------------------------------------------------------
+# A method a path does not take: 405 problem JSON with `Allow`
+# ---------------------------------------------------------------------------
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def taken() -> dict[str, set[str]]:
+    """Each staff path and the methods it takes."""
+    paths: dict[str, set[str]] = {}
+    for method, path in [*ROUTES, *PUBLIC]:
+        paths.setdefault(path.split("?")[0], set()).add(method)
+    return paths
+
+
+WRONG = sorted((method, path) for path, methods in taken().items() for method in METHODS if method not in methods)
+
+
+def test_the_wrong_methods_cover_every_staff_path() -> None:
+    assert {("PUT", "/staff/leads"), ("POST", "/staff/me"), ("GET", "/staff/leads/{id}/claim")} <= set(WRONG)
+    assert {("DELETE", "/staff/export"), ("POST", "/staff"), ("PATCH", "/staff/leads/{id}")} <= set(WRONG)
+    assert {path for _, path in WRONG} == set(taken())
+
+
+@pytest.mark.parametrize(("method", "path"), WRONG)
+def test_a_method_a_staff_path_does_not_take_is_405_problem_json_with_allow(
+    staff: Staff, deps: Any, clock: Clock, method: str, path: str
+) -> None:
+    # GIVEN a lead, and a path that does not take this method
+    lead_id = submit(deps, clock)
+    allowed = taken()[path]
+    # WHEN it is sent, with any body, by a caller with no token and by a signed-in member
+    answers = [
+        staff.call(method, path.replace("{id}", lead_id), who, raw=b"not json", headers={"Content-Type": "text/plain"})
+        for who in (None, "ada")
+    ]
+    # THEN each is 405 problem JSON naming the methods the path takes, and the same for both
+    for answer in answers:
+        body = assert_problem(answer, 405)
+        assert body["type"] == "about:blank" and body["title"] == "Method not allowed"
+        assert set(answer.headers["Allow"].split(", ")) == allowed
+        assert all(m in body["detail"] for m in allowed)
+        assert "WWW-Authenticate" not in answer.headers
+    assert answers[0].raw == answers[1].raw
+    # AND nothing was read or done: no audit record, the lead untouched
+    assert audit_records(deps) == []
+    lead = deps.store.get_lead(lead_id)
+    assert lead["status"] == "new" and not lead.get("acknowledged_at") and not lead.get("assigned_to")
 
 
 def test_me_names_the_member_and_their_roles(staff: Staff) -> None:
