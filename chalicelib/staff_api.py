@@ -273,9 +273,14 @@ def _seen_tags(call: Call) -> list[str]:
     return ETAG.findall(call.header("If-None-Match") or "")
 
 
-def _range(call: Call) -> tuple[str | None, str | None]:
-    """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time; both optional), once they read as a range."""
-    from chalicelib.staff.actions import time_range
+def _range(call: Call) -> tuple[str, str | None]:
+    """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time), once they read as a range.
+
+    Without `from`, the 90 days (actions.DEFAULT_DAYS) that end with `to` (or
+    today), never every lead ever received: the reads, the Lambda's time and
+    one answer's 6 MB would grow with the table. Without `to`, up to now.
+    """
+    from chalicelib.staff.actions import default_since, time_range
 
     lower, upper = call.query("from"), call.query("to")
     try:
@@ -284,7 +289,7 @@ def _range(call: Call) -> tuple[str | None, str | None]:
         raise Refused(
             400, "Bad range", "from and to must be dates (YYYY-MM-DD) or ISO 8601 times, from not after to."
         ) from exc
-    return lower, upper
+    return lower or default_since(call.deps, upper), upper
 
 
 # ---------------------------------------------------------------------------
@@ -385,9 +390,6 @@ def export(call: Call) -> Response:
     from chalicelib.staff import actions
 
     lower, upper = _range(call)
-    if lower is None:
-        # Not every lead ever received: an answer must stay within Lambda's 6 MB.
-        lower = actions.default_since(call.deps, upper)
     # Named by the days of the range as read (never the text sent): leads-2026-01-01-2026-01-31.csv
     name = "-".join(["leads", *(b[:10] for b in actions.time_range(lower, upper) if b is not None)]) + ".csv"
     return Response(
@@ -398,7 +400,7 @@ def export(call: Call) -> Response:
 
 
 def stats(call: Call) -> Response:
-    """`GET /staff/stats?from=&to=`: counts and speed to lead over the range."""
+    """`GET /staff/stats?from=&to=`: counts and speed to lead over the range (no `from`: 90 days), and the range."""
     from chalicelib.staff import actions
 
     lower, upper = _range(call)

@@ -517,6 +517,25 @@ def test_stats_count_the_range(staff: Staff, deps: Any, clock: Clock) -> None:
     assert answer.body["totals"]["contacted"] == 1 and answer.body["totals"]["new"] == 1
 
 
+def test_stats_with_no_first_day_count_the_last_90_days_and_say_so(staff: Staff, deps: Any, clock: Clock) -> None:
+    # GIVEN a lead of 200 days ago and one of today (2026-03-02)
+    clock.now -= timedelta(days=200)
+    old = submit(deps, clock, 1)
+    clock.advance(days=200)
+    submit(deps, clock, 2)
+    # WHEN staff ask for stats without choosing a first day
+    answer = staff.get("/staff/stats")
+    # THEN only the 90 days that end today are counted, and the answer says where they began
+    assert answer.status == 200, answer.raw
+    assert answer.body["total"] == 1
+    assert answer.body["since"].startswith("2025-12-03T00:00:00") and answer.body["until"] is None
+    # AND with only a last day, the 90 days that end then: the old lead alone
+    earlier = staff.get(f"/staff/stats?to={deps.store.get_lead(old)['created_at'][:10]}").body
+    assert earlier["total"] == 1 and earlier["since"].startswith("2025-05-17")
+    # AND a first day still reaches as far back as asked
+    assert staff.get("/staff/stats?from=2025-01-01").body["total"] == 2
+
+
 def test_the_audit_trail_of_a_day_is_for_admins(staff: Staff, deps: Any, clock: Clock) -> None:
     lead_id = submit(deps, clock)
     staff.get(f"/staff/leads/{lead_id}", "riley")
