@@ -59,12 +59,15 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     )
 
 
-def method_not_allowed(allowed: Sequence[str]) -> Response:
+def method_not_allowed(request: Any, allowed: Sequence[str]) -> Response:
     """405 problem JSON with `Allow`, for a method a staff path does not take (the public 405's words, in English)."""
     methods, code = ", ".join(allowed), "problem.method_not_allowed"
     title = words.text(words.DEFAULT_LANGUAGE, f"{code}.title")
     detail = words.text(words.DEFAULT_LANGUAGE, f"{code}.detail", methods=methods)
-    return problem(405, title, detail, {"Allow": methods})
+    answer = problem(405, title, detail, {"Allow": methods})
+    if getattr(request, "method", None) == "HEAD":  # the same answer without its content, as HEAD asks
+        answer.body = ""
+    return answer
 
 
 def as_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -143,15 +143,16 @@ def inbox_config() -> Response:
 # These answers take no token, in AWS or locally, on purpose: a 405 runs no
 # staff action, reads no lead and says only which methods the path takes,
 # which a 401 on the right method already gives away and the README documents.
-# Checking the token first would cost a key fetch for nothing, and would answer
-# differently behind API Gateway's authorizer than under `chalice local`. The
-# routes above keep their authorizer and their own check, method by method.
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Guarding them would gain nothing, and would answer differently behind API
+# Gateway's authorizer (its 401 before the function runs) than under `chalice
+# local`. The routes above keep their authorizer and their own check, method by method.
+# (OPTIONS is left to `chalice local` and API Gateway, which answer it themselves.)
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _answer_other_methods(path: str, allowed: tuple[str, ...]) -> None:
     def wrong_method(**_path_params: str) -> Response:
-        return staff_api.method_not_allowed(allowed)
+        return staff_api.method_not_allowed(app.current_request, allowed)
 
     # Any body, so a wrong method is never a 415 first.
     others = [method for method in METHODS if method not in allowed]

@@ -113,6 +113,10 @@ def test_a_method_a_staff_path_does_not_take_is_405_problem_json_with_allow(
         ("DELETE", "/staff/export", "GET"),
         ("POST", "/staff", "GET"),
     ]
+    # HEAD too, with the same status and Allow and no body.
+    for who in (None, token):
+        status, headers, body = staff_stack.staff("/staff/leads", who, "HEAD")
+        assert (status, headers.get("Allow"), body) == (405, "GET", None)
     for method, path, allow in wrong:
         for who in (None, token):
             status, headers, body = staff_stack.staff(path, who, method, None if method == "GET" else {})

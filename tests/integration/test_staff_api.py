@@ -175,7 +175,7 @@ def test_intake_and_clinicians_may_not_erase_or_read_the_audit_trail(
 # A method a path does not take: 405 problem JSON with `Allow`
 # ---------------------------------------------------------------------------
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def taken() -> dict[str, set[str]]:
@@ -192,6 +192,7 @@ WRONG = sorted((method, path) for path, methods in taken().items() for method in
 def test_the_wrong_methods_cover_every_staff_path() -> None:
     assert {("PUT", "/staff/leads"), ("POST", "/staff/me"), ("GET", "/staff/leads/{id}/claim")} <= set(WRONG)
     assert {("DELETE", "/staff/export"), ("POST", "/staff"), ("PATCH", "/staff/leads/{id}")} <= set(WRONG)
+    assert ("HEAD", "/staff/leads") in WRONG
     assert {path for _, path in WRONG} == set(taken())
 
 
@@ -209,6 +210,10 @@ def test_a_method_a_staff_path_does_not_take_is_405_problem_json_with_allow(
     ]
     # THEN each is 405 problem JSON naming the methods the path takes, and the same for both
     for answer in answers:
+        if method == "HEAD":  # the same answer, headers only (a HEAD answer has no body)
+            assert (answer.status, answer.raw, answer.headers["Content-Type"]) == (405, b"", "application/problem+json")
+            assert set(answer.headers["Allow"].split(", ")) == allowed
+            continue
         body = assert_problem(answer, 405)
         assert body["type"] == "about:blank" and body["title"] == "Method not allowed"
         assert set(answer.headers["Allow"].split(", ")) == allowed
