@@ -40,7 +40,7 @@ def leads_preflight() -> Response:
     return http.guarded(lambda: http.preflight(request, runtime.settings()))
 
 
-@app.route("/leads", methods=["GET", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
+@app.route("/leads", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
 def leads_other_methods() -> Response:
     """405 problem JSON: the form endpoint takes POST only."""
     request = app.current_request
@@ -53,7 +53,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.route("/health", methods=["POST", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
+@app.route("/health", methods=["HEAD", "POST", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
 def health_other_methods() -> Response:
     """405 problem JSON: the liveness check takes GET only."""
     return http.method_not_allowed(app.current_request, ("GET",))

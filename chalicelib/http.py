@@ -115,7 +115,10 @@ def method_not_allowed(request: Any, allowed: tuple[str, ...], settings: Setting
     methods = ", ".join(allowed)
     language = negotiate(_header(request.headers, "accept-language"))
     title, detail = _problem_words(language, "problem.method_not_allowed", methods=methods)
-    return problem(405, title, detail, {**cors, "Allow": methods})
+    answer = problem(405, title, detail, {**cors, "Allow": methods})
+    if getattr(request, "method", None) == "HEAD":  # the same answer without its content, as HEAD asks
+        answer.body = ""
+    return answer
 
 
 def post_leads(request: Any, deps: Deps) -> Response:

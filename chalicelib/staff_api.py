@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
+from chalicelib import words
 from chalicelib.auth import Action, Forbidden, KeysUnavailable, Role, StaffUser, TokenVerifier, Unauthenticated
 from chalicelib.errors import LeadNotFound, StorageUnavailable
 from chalicelib.leads import Priority, Status
@@ -56,6 +57,17 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return Response(
         body=json.dumps(body), status_code=status, headers={**NO_STORE, "Content-Type": PROBLEM, **(headers or {})}
     )
+
+
+def method_not_allowed(request: Any, allowed: Sequence[str]) -> Response:
+    """405 problem JSON with `Allow`, for a method a staff path does not take (the public 405's words, in English)."""
+    methods, code = ", ".join(allowed), "problem.method_not_allowed"
+    title = words.text(words.DEFAULT_LANGUAGE, f"{code}.title")
+    detail = words.text(words.DEFAULT_LANGUAGE, f"{code}.detail", methods=methods)
+    answer = problem(405, title, detail, {"Allow": methods})
+    if getattr(request, "method", None) == "HEAD":  # the same answer without its content, as HEAD asks
+        answer.body = ""
+    return answer
 
 
 def as_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -269,9 +281,14 @@ def _seen_tags(call: Call) -> list[str]:
     return ETAG.findall(call.header("If-None-Match") or "")
 
 
-def _range(call: Call) -> tuple[str | None, str | None]:
-    """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time; both optional), once they read as a range."""
-    from chalicelib.staff.actions import time_range
+def _range(call: Call) -> tuple[str, str | None]:
+    """`from` and `to` as given (each a day, YYYY-MM-DD, or an ISO time), once they read as a range.
+
+    Without `from`, the 90 days (actions.DEFAULT_DAYS) that end with `to` (or
+    today), never every lead ever received: the reads, the Lambda's time and
+    one answer's 6 MB would grow with the table. Without `to`, up to now.
+    """
+    from chalicelib.staff.actions import default_since, time_range
 
     lower, upper = call.query("from"), call.query("to")
     try:
@@ -280,7 +297,7 @@ def _range(call: Call) -> tuple[str | None, str | None]:
         raise Refused(
             400, "Bad range", "from and to must be dates (YYYY-MM-DD) or ISO 8601 times, from not after to."
         ) from exc
-    return lower, upper
+    return lower or default_since(call.deps, upper), upper
 
 
 # ---------------------------------------------------------------------------
@@ -381,9 +398,6 @@ def export(call: Call) -> Response:
     from chalicelib.staff import actions
 
     lower, upper = _range(call)
-    if lower is None:
-        # Not every lead ever received: an answer must stay within Lambda's 6 MB.
-        lower = actions.default_since(call.deps, upper)
     # Named by the days of the range as read (never the text sent): leads-2026-01-01-2026-01-31.csv
     name = "-".join(["leads", *(b[:10] for b in actions.time_range(lower, upper) if b is not None)]) + ".csv"
     return Response(
@@ -394,7 +408,7 @@ def export(call: Call) -> Response:
 
 
 def stats(call: Call) -> Response:
-    """`GET /staff/stats?from=&to=`: counts and speed to lead over the range."""
+    """`GET /staff/stats?from=&to=`: counts and speed to lead over the range (no `from`: 90 days), and the range."""
     from chalicelib.staff import actions
 
     lower, upper = _range(call)

@@ -132,3 +132,32 @@ def inbox_qr() -> Response:
 def inbox_config() -> Response:
     """Where the page signs in (the pool's app client), the clinic's time zone, the idle limit."""
     return inbox_page.config(app.current_request)
+
+
+# -- a method a path does not take ----------------------------------------------
+# Every staff path answers a method it does not take with 405 problem JSON and
+# `Allow`, as the public app does, instead of Chalice's own 405 locally and
+# API Gateway's "no such route" in AWS. `Allow` is read off the routes above,
+# so it cannot fall behind them: this stays the last thing in the module.
+#
+# These answers take no token, in AWS or locally, on purpose: a 405 runs no
+# staff action, reads no lead and says only which methods the path takes,
+# which a 401 on the right method already gives away and the README documents.
+# Guarding them would gain nothing, and would answer differently behind API
+# Gateway's authorizer (its 401 before the function runs) than under `chalice
+# local`. The routes above keep their authorizer and their own check, method by method.
+# (OPTIONS is left to `chalice local` and API Gateway, which answer it themselves.)
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _answer_other_methods(path: str, allowed: tuple[str, ...]) -> None:
+    def wrong_method(**_path_params: str) -> Response:
+        return staff_api.method_not_allowed(app.current_request, allowed)
+
+    # Any body, so a wrong method is never a 415 first.
+    others = [method for method in METHODS if method not in allowed]
+    app.route(path, methods=others, content_types=ANY_BODY, name="wrong_method")(wrong_method)
+
+
+for _path, _routes in list(app.routes.items()):
+    _answer_other_methods(_path, tuple(_routes))

@@ -64,7 +64,7 @@ NOTE_LIMIT = 2000
 LIST_LIMIT = 500
 AUDIT_PAGE = 200  # a day's audit records a page, unless asked
 AUDIT_PAGE_LIMIT = 1000  # at most (a record is about 250 bytes: a page stays far below an answer's 6 MB)
-EXPORT_DAYS = 90  # what the staff API exports when no first day is given
+DEFAULT_DAYS = 90  # the days the staff API's export and stats cover when no first day is given
 SUMMARY_FIELDS = (
     "lead_id",
     "created_at",
@@ -455,7 +455,7 @@ def audit_trail(day: str, deps: Deps, actor: Actor, *, page: int = AUDIT_PAGE_LI
             return
 
 
-def default_since(deps: Deps, upper: str | None, days: int = EXPORT_DAYS) -> str:
+def default_since(deps: Deps, upper: str | None, days: int = DEFAULT_DAYS) -> str:
     """The first of `days` whole UTC days that end with `upper`'s day (today when None), as YYYY-MM-DD."""
     if upper:
         last = date.fromisoformat(read.moment(upper, end_of_day=True)[:10])

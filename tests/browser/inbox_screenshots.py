@@ -8,18 +8,14 @@ page, the list with the urgent lead on top and a lead, on a desktop and on a
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
 from tests.browser.inbox import DESKTOP, PHONE, inbox_url, member, row, send, sign_in
-from tests.browser.support import launch, new_page
+from tests.browser.support import DOCS, new_page, write_screenshots
 from tests.e2e.stack import LocalStack
 
-DOCS = Path(__file__).parents[2] / "docs"
 WIDE = {**DESKTOP, "viewport": {"width": 1100, "height": 760}}
 
 
@@ -55,20 +51,5 @@ def capture(stack: LocalStack, browser: Any) -> list[Path]:
     return shots
 
 
-def main() -> int:
-    """Start the stack and Chromium, write the screenshots, stop everything."""
-    DOCS.mkdir(exist_ok=True)
-    stack = LocalStack()
-    try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            for path in capture(stack, browser):
-                print(f"Wrote {path.relative_to(DOCS.parent)}")
-            browser.close()
-    finally:
-        stack.stop(signal.SIGTERM)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(write_screenshots(capture))

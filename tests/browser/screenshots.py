@@ -8,16 +8,12 @@ Spanish page (/es/): its form, and its crisis answer on a 320 px phone.
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
-from tests.browser.support import launch, new_page, wait_like_a_person
+from tests.browser.support import DOCS, new_page, wait_like_a_person, write_screenshots
 from tests.e2e.stack import LocalStack
 
-DOCS = Path(__file__).parents[2] / "docs"
 FORM = "form.ns-form"
 DESKTOP = {"viewport": {"width": 760, "height": 900}, "device_scale_factor": 1}
 PHONE = {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
@@ -88,20 +84,5 @@ def capture(stack: LocalStack, browser: Any) -> list[Path]:
     return shots
 
 
-def main() -> int:
-    """Start the stack and Chromium, write the screenshots, stop everything."""
-    DOCS.mkdir(exist_ok=True)
-    stack = LocalStack()
-    try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            for path in capture(stack, browser):
-                print(f"Wrote {path.relative_to(DOCS.parent)}")
-            browser.close()
-    finally:
-        stack.stop(signal.SIGTERM)
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(write_screenshots(capture))

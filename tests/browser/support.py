@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from chalicelib.store import from_item
@@ -129,3 +131,23 @@ def posts_to(page: Any, stack: LocalStack) -> list[Any]:
     seen: list[Any] = []
     page.on("request", lambda r: seen.append(r) if r.method == "POST" and r.url.startswith(stack.api) else None)
     return seen
+
+
+DOCS = Path(__file__).parents[2] / "docs"
+
+
+def write_screenshots(capture: Callable[[LocalStack, Any], list[Path]]) -> int:
+    """Start the local stack and Chromium, run `capture` (which saves into docs/), stop everything."""
+    from playwright.sync_api import sync_playwright
+
+    DOCS.mkdir(exist_ok=True)
+    stack = LocalStack()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            for path in capture(stack, browser):
+                print(f"Wrote {path.relative_to(DOCS.parent)}")
+            browser.close()
+    finally:
+        stack.stop(signal.SIGTERM)
+    return 0

@@ -16,6 +16,7 @@ from tests.conftest import REGION, ROOT
 from tests.deploy.conftest import HANDLERS, Emulator, copy_project, create_stack, run
 from tests.deploy.test_chalice_deploy import MAX_ZIP_BYTES, lint
 from tests.deploy.test_staff_policy import PUBLIC_ACTIONS, PUBLIC_LOGS
+from tests.integration.test_staff_api import METHODS, taken
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
 
@@ -99,15 +100,19 @@ def test_both_apps_deploy_and_the_staff_api_has_its_own_role_and_a_cognito_autho
     [(name, scheme)] = document["securityDefinitions"].items()
     assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
     assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [pool["StaffUserPoolArn"]]
-    # Every route is guarded by it, but the inbox page's own files and sign-in settings, which hold no data.
+    # Every route is guarded by it, but the inbox page's own files and sign-in settings, which hold no data,
+    # and each path's answer to a method it does not take (a 405 that reads nothing: staff/app.py).
     public = {"/staff", "/staff/inbox.js", "/staff/inbox.css", "/staff/qr.js", "/staff/config"}
-    assert public <= set(document["paths"])
-    for path, methods in document["paths"].items():
-        for verb, operation in methods.items():
+    served = {path.replace("{id}", "{lead_id}"): methods for path, methods in taken().items()}
+    assert public <= set(served) and set(document["paths"]) == set(served)
+    for path, operations in document["paths"].items():
+        # Every method reaches the function, none is left to the gateway's "no such route".
+        assert set(operations) - {"options"} == {m.lower() for m in METHODS}, path
+        for verb, operation in operations.items():
             if verb == "options":
                 continue
-            if path in public:
-                assert verb == "get" and "security" not in operation, (path, verb)
+            if path in public or verb.upper() not in served[path]:
+                assert "security" not in operation, (path, verb)
             else:
                 assert operation["security"] == [{name: []}], (path, verb)
 

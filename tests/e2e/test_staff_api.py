@@ -100,6 +100,37 @@ def test_the_readmes_token_command_signs_a_member_in(staff_stack: LocalStack, in
     assert wrong.returncode == 2 and "--totp-secret" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
+def test_a_method_a_staff_path_does_not_take_is_405_problem_json_with_allow(
+    staff_stack: LocalStack, intake: Member
+) -> None:
+    token, _ = intake
+    lead_id = new_lead(staff_stack, 10)
+    wrong = [
+        ("PUT", "/staff/leads", "GET"),
+        ("POST", "/staff/me", "GET"),
+        ("GET", f"/staff/leads/{lead_id}/claim", "POST"),
+        ("PATCH", f"/staff/leads/{lead_id}", "GET, DELETE"),
+        ("DELETE", "/staff/export", "GET"),
+        ("POST", "/staff", "GET"),
+    ]
+    # HEAD too, with the same status and Allow and no body.
+    for who in (None, token):
+        status, headers, body = staff_stack.staff("/staff/leads", who, "HEAD")
+        assert (status, headers.get("Allow"), body) == (405, "GET", None)
+    for method, path, allow in wrong:
+        for who in (None, token):
+            status, headers, body = staff_stack.staff(path, who, method, None if method == "GET" else {})
+            assert (status, headers.get("Content-Type"), headers.get("Allow")) == (
+                405,
+                "application/problem+json",
+                allow,
+            ), (method, path, body)
+            assert (body["status"], body["title"]) == (405, "Method not allowed") and allow in body["detail"]
+    # The claim that was not one claimed nothing.
+    [lead] = [x for x in staff_stack.stored_leads() if x["lead_id"] == lead_id]
+    assert "assigned_to" not in lead and "acknowledged_at" not in lead
+
+
 def test_intake_may_not_erase_a_lead_or_read_the_audit_trail(staff_stack: LocalStack, intake: Member) -> None:
     token, _ = intake
     lead_id = new_lead(staff_stack, 2)

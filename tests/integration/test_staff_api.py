@@ -132,7 +132,13 @@ PUBLIC = {
 
 
 def test_the_token_test_covers_every_route_the_staff_app_declares() -> None:
-    declared = {(method, path) for path, methods in load_staff_app().routes.items() for method in methods}
+    # Every route but the wrong-method answers (see "A method a path does not take" below).
+    declared = {
+        (method, path)
+        for path, entries in load_staff_app().routes.items()
+        for method, entry in entries.items()
+        if entry.view_name != "wrong_method"
+    }
     assert PUBLIC <= declared
     assert declared - PUBLIC == {(method, path.split("?")[0].replace("{id}", "{lead_id}")) for method, path in ROUTES}
 
@@ -163,6 +169,61 @@ def test_intake_and_clinicians_may_not_erase_or_read_the_audit_trail(
     body = assert_problem(staff.call(method, path.replace("{id}", lead_id), who), 403)
     assert "may not" in body["detail"]
     assert deps.store.get_lead(lead_id)["lead_id"] == lead_id  # still there
+
+
+# ---------------------------------------------------------------------------
+# A method a path does not take: 405 problem JSON with `Allow`
+# ---------------------------------------------------------------------------
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def taken() -> dict[str, set[str]]:
+    """Each staff path and the methods it takes."""
+    paths: dict[str, set[str]] = {}
+    for method, path in [*ROUTES, *PUBLIC]:
+        paths.setdefault(path.split("?")[0], set()).add(method)
+    return paths
+
+
+WRONG = sorted((method, path) for path, methods in taken().items() for method in METHODS if method not in methods)
+
+
+def test_the_wrong_methods_cover_every_staff_path() -> None:
+    assert {("PUT", "/staff/leads"), ("POST", "/staff/me"), ("GET", "/staff/leads/{id}/claim")} <= set(WRONG)
+    assert {("DELETE", "/staff/export"), ("POST", "/staff"), ("PATCH", "/staff/leads/{id}")} <= set(WRONG)
+    assert ("HEAD", "/staff/leads") in WRONG
+    assert {path for _, path in WRONG} == set(taken())
+
+
+@pytest.mark.parametrize(("method", "path"), WRONG)
+def test_a_method_a_staff_path_does_not_take_is_405_problem_json_with_allow(
+    staff: Staff, deps: Any, clock: Clock, method: str, path: str
+) -> None:
+    # GIVEN a lead, and a path that does not take this method
+    lead_id = submit(deps, clock)
+    allowed = taken()[path]
+    # WHEN it is sent, with any body, by a caller with no token and by a signed-in member
+    answers = [
+        staff.call(method, path.replace("{id}", lead_id), who, raw=b"not json", headers={"Content-Type": "text/plain"})
+        for who in (None, "ada")
+    ]
+    # THEN each is 405 problem JSON naming the methods the path takes, and the same for both
+    for answer in answers:
+        if method == "HEAD":  # the same answer, headers only (a HEAD answer has no body)
+            assert (answer.status, answer.raw, answer.headers["Content-Type"]) == (405, b"", "application/problem+json")
+            assert set(answer.headers["Allow"].split(", ")) == allowed
+            continue
+        body = assert_problem(answer, 405)
+        assert body["type"] == "about:blank" and body["title"] == "Method not allowed"
+        assert set(answer.headers["Allow"].split(", ")) == allowed
+        assert all(m in body["detail"] for m in allowed)
+        assert "WWW-Authenticate" not in answer.headers
+    assert answers[0].raw == answers[1].raw
+    # AND nothing was read or done: no audit record, the lead untouched
+    assert audit_records(deps) == []
+    lead = deps.store.get_lead(lead_id)
+    assert lead["status"] == "new" and not lead.get("acknowledged_at") and not lead.get("assigned_to")
 
 
 def test_me_names_the_member_and_their_roles(staff: Staff) -> None:
@@ -519,6 +580,25 @@ def test_stats_count_the_range(staff: Staff, deps: Any, clock: Clock) -> None:
     assert answer.status == 200, answer.raw
     assert answer.body["total"] == 2
     assert answer.body["totals"]["contacted"] == 1 and answer.body["totals"]["new"] == 1
+
+
+def test_stats_with_no_first_day_count_the_last_90_days_and_say_so(staff: Staff, deps: Any, clock: Clock) -> None:
+    # GIVEN a lead of 200 days ago and one of today (2026-03-02)
+    clock.now -= timedelta(days=200)
+    old = submit(deps, clock, 1)
+    clock.advance(days=200)
+    submit(deps, clock, 2)
+    # WHEN staff ask for stats without choosing a first day
+    answer = staff.get("/staff/stats")
+    # THEN only the 90 days that end today are counted, and the answer says where they began
+    assert answer.status == 200, answer.raw
+    assert answer.body["total"] == 1
+    assert answer.body["since"].startswith("2025-12-03T00:00:00") and answer.body["until"] is None
+    # AND with only a last day, the 90 days that end then: the old lead alone
+    earlier = staff.get(f"/staff/stats?to={deps.store.get_lead(old)['created_at'][:10]}").body
+    assert earlier["total"] == 1 and earlier["since"].startswith("2025-05-17")
+    # AND a first day still reaches as far back as asked
+    assert staff.get("/staff/stats?from=2025-01-01").body["total"] == 2
 
 
 def test_the_audit_trail_of_a_day_is_for_admins(staff: Staff, deps: Any, clock: Clock) -> None:
