@@ -31,6 +31,7 @@ from tests.browser.support import new_page, wait_like_a_person
 from tests.conftest import totp
 from tests.e2e.stack import LocalStack
 from tests.e2e.staff import payload, pool
+from tests.e2e.staff import sign_in as staff_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -321,6 +322,36 @@ def test_a_second_receptionist_sees_the_colleague_who_claimed_a_lead_by_name(
         second.get_by_role("link", name=re.compile("^Back to")).click()
         assert "Held by Maria Lopez" in row(second, lead_id).inner_text()
         assert first.locator("#lead-holder").inner_text() == "you"
+
+
+def test_a_long_colleague_name_or_email_wraps_on_a_320_px_phone(
+    browser: Any, stack: LocalStack, intake: Member
+) -> None:
+    # GIVEN two leads, one claimed and noted by a colleague with a long name, one by a colleague with a long email
+    long_name = "Maria Guadalupe Fernández-Castillo de la Vega y Montenegro"
+    named = member(stack, "intake", "maria", full_name=long_name)
+    unnamed = member(stack, "intake", "coordinator.for.ketamine.assisted.psychotherapy")
+    leads = {}
+    for who in (named, unnamed):
+        lead_id = send(stack, "Robin")
+        token = staff_token(stack, who.email, who.password, who.secret)
+        assert stack.staff(f"/staff/leads/{lead_id}/claim", token, "POST")[0] == 200
+        assert stack.staff(f"/staff/leads/{lead_id}/notes", token, "POST", {"text": "Called back."})[0] == 201
+        leads[who.email] = lead_id
+    with new_page(browser, **PHONE) as page:
+        # WHEN a receptionist on a phone lists them and opens each
+        open_signed_in(page, stack, intake)
+        for who, shown in ((named, long_name), (unnamed, unnamed.email)):
+            found = row(page, leads[who.email])
+            found.wait_for()
+            # THEN the list and the lead name the colleague, and nothing needs scrolling sideways
+            assert f"Held by {shown}" in found.inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth") == 320, who.email
+            found.locator("a.open").click()
+            page.locator("#lead-holder", has_text=shown).wait_for()
+            assert page.locator(".notes .by").first.inner_text().startswith(f"{shown}, ")
+            assert page.evaluate("document.documentElement.scrollWidth") == 320, who.email
+            page.get_by_role("link", name=re.compile("^Back to")).click()
 
 
 def test_a_stale_status_change_says_what_the_lead_is_now(
