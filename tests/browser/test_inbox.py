@@ -9,6 +9,7 @@ member sees, what a colleague sees, and what the API refuses.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -174,7 +175,7 @@ def test_a_lead_from_the_demo_form_is_listed_and_announced_within_5_seconds_of_i
         listed.wait_for(timeout=5000)
         assert "Marisol" in listed.text_content() and "Just in" in listed.text_content()
         assert "Email, any time" in listed.text_content() and "Unclaimed" in listed.text_content()
-        inbox.wait_for_function("document.getElementById('announce').textContent.includes('Marisol')", timeout=5000)
+        inbox.locator("#announce", has_text="Marisol").wait_for(state="attached", timeout=5000)
         assert "1 new lead" in inbox.locator("#announce").inner_text()
 
 
@@ -213,7 +214,7 @@ def test_an_open_inbox_adds_no_audit_record_for_a_poll_of_an_unchanged_list_and_
         # THEN the list still shows it, marked and announced
         row(page, lead_id).wait_for(timeout=10000)
         assert "Just in" in row(page, lead_id).text_content()
-        page.wait_for_function("document.getElementById('announce').textContent.includes('Quinn')", timeout=5000)
+        page.locator("#announce", has_text="Quinn").wait_for(state="attached", timeout=5000)
         # (signed out, so no poll is on its way when the trail is read)
         page.get_by_role("button", name="Sign out").click()
         page.locator("#signin-title").wait_for()
@@ -545,9 +546,11 @@ def test_a_reload_keeps_the_sign_in_and_an_id_token_near_its_end_is_refreshed(
         page.locator("#who").wait_for()
         assert intake.email in page.locator("#me").inner_text()
         # AND the page got a fresh ID token from Cognito with its refresh token before calling the API
-        page.wait_for_function(
-            "(old) => JSON.parse(sessionStorage.getItem('next-steps-inbox')).id !== old", arg=before["id"]
-        )
+        # (polled from here: the page's CSP forbids the eval wait_for_function polls a JS string with)
+        deadline = time.monotonic() + 15
+        while page.evaluate("JSON.parse(sessionStorage.getItem('next-steps-inbox')).id") == before["id"]:
+            assert time.monotonic() < deadline, "the page kept the expired ID token"
+            page.wait_for_timeout(100)
         after = page.evaluate("JSON.parse(sessionStorage.getItem('next-steps-inbox'))")
         assert after["exp"] > before["exp"] - 1000 and after["refresh"] == before["refresh"]
         assert page.locator("#list-title").inner_text() == "Leads: New"
@@ -569,7 +572,7 @@ def test_show_more_lists_the_next_page_and_the_next_poll_keeps_it(
         shown = page.locator("li.lead").count()
         assert shown > 50
         # THEN the next refresh of the list keeps the rows they asked for
-        page.wait_for_function("document.getElementById('announce').textContent.includes('more lead')")
+        page.locator("#announce", has_text="more lead").wait_for(state="attached")
         page.wait_for_timeout(4000)  # one poll (every 3 seconds) and a little
         assert page.locator("li.lead").count() >= shown
 
