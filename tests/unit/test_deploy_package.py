@@ -71,18 +71,19 @@ def test_a_refused_package_is_dropped_from_chalices_cache_so_the_next_run_builds
 
 def test_packages_no_handler_can_import_leave_the_zip_and_chalices_cached_copy_alike(tmp_path: Path) -> None:
     # GIVEN Chalice's zip and its cached copy, holding dnspython (email_validator's
-    # deliverability check, which the app never runs)
+    # deliverability check, which the app never runs), pydantic's 1.x API and its mypy plugin
     cache = tmp_path / ".chalice" / "deployments"
     cache.mkdir(parents=True)
-    package = _zip(tmp_path / "deployment.zip", ["app.py", "dns/__init__.py", "dns/resolver.py", "idna/core.py"])
+    names = ["app.py", "dns/__init__.py", "dns/resolver.py", "idna/core.py", "pydantic/v1/main.py", "pydantic/mypy.py"]
+    package = _zip(tmp_path / "deployment.zip", [*names, "pydantic/main.py"])
     (cache / "aaa-python3.11.zip").write_bytes(package.read_bytes())
     (cache / "bbb-python3.11.zip").write_bytes(_zip(tmp_path / "other.zip", ["app.py", "dns/x.py"]).read_bytes())
     # WHEN the package is pruned
     deploy.prune_package(tmp_path, package)
-    # THEN neither the zip nor its cached copy (which `chalice deploy` ships) holds dnspython,
+    # THEN neither the zip nor its cached copy (which `chalice deploy` ships) holds them,
     # the two are byte for byte the same, and another cached zip is left alone
     with zipfile.ZipFile(package) as archive:
-        assert archive.namelist() == ["app.py", "idna/core.py"]
+        assert archive.namelist() == ["app.py", "idna/core.py", "pydantic/main.py"]
     assert (cache / "aaa-python3.11.zip").read_bytes() == package.read_bytes()
     with zipfile.ZipFile(cache / "bbb-python3.11.zip") as archive:
         assert archive.namelist() == ["app.py", "dns/x.py"]
