@@ -308,7 +308,14 @@ def _range(call: Call) -> tuple[str, str | None]:
 def me(call: Call) -> Response:
     """`GET /staff/me`: who the caller is."""
     user = call.user
-    return as_json({"username": user.username, "email": user.email, "roles": [r.value for r in user.roles]})
+    return as_json(
+        {
+            "username": user.username,
+            "email": user.email,
+            "name": user.display_name,  # what colleagues see on the leads this member works
+            "roles": [r.value for r in user.roles],
+        }
+    )
 
 
 def list_leads(call: Call) -> Response:

@@ -323,6 +323,9 @@ def test_a_second_receptionist_sees_the_colleague_who_claimed_a_lead_by_name(
         second.get_by_role("link", name=re.compile("^Back to")).click()
         assert "Held by Maria Lopez" in row(second, lead_id).inner_text()
         assert first.locator("#lead-holder").inner_text() == "you"
+        # AND Maria's own header says the name her colleagues see her by, beside her sign-in email
+        assert first.locator("#me").inner_text() == f"Maria Lopez, {maria.email} (intake)"
+        assert second.locator("#me").inner_text() == f"{intake.email} (intake)"
 
 
 def test_a_long_colleague_name_or_email_wraps_on_a_320_px_phone(

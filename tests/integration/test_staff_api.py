@@ -229,8 +229,20 @@ def test_a_method_a_staff_path_does_not_take_is_405_problem_json_with_allow(
 def test_me_names_the_member_and_their_roles(staff: Staff) -> None:
     answer = staff.get("/staff/me", "ada")
     assert answer.status == 200
-    assert answer.body == {"username": "ada", "email": "ada@clinic.example", "roles": ["admin", "intake"]}
+    assert answer.body == {
+        "username": "ada",
+        "email": "ada@clinic.example",
+        "name": "ada@clinic.example",  # no name on the account: colleagues see the email
+        "roles": ["admin", "intake"],
+    }
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_me_gives_the_name_colleagues_see_the_member_by(staff: Staff, signer: Signer) -> None:
+    # The inbox shows it in its header, so a member can tell which name their claims and notes carry.
+    maria = signer.token(MARIA, "intake", name="  Maria   Lopez ", email="maria@clinic.example")
+    answer = staff.get("/staff/me", maria)
+    assert (answer.status, answer.body["name"], answer.body["email"]) == (200, "Maria Lopez", "maria@clinic.example")
 
 
 # ---------------------------------------------------------------------------

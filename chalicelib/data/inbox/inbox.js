@@ -542,7 +542,10 @@ async function start() {
   } catch {
     return;
   }
-  $("me").textContent = `${state.me.email || state.me.username} (${(state.me.roles || []).join(", ") || "no role"})`;
+  const address = state.me.email || state.me.username;
+  // The name colleagues see on the leads this member works, when it is not the email itself.
+  const named = state.me.name && state.me.name !== address ? `${state.me.name}, ` : "";
+  $("me").textContent = `${named}${address} (${(state.me.roles || []).join(", ") || "no role"})`;
   $("nav").hidden = false;
   $("who").hidden = false;
   show($("signin-message"), "");
