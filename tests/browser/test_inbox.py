@@ -356,6 +356,11 @@ def test_a_long_colleague_name_or_email_wraps_on_a_320_px_phone(
             assert page.locator(".notes .by").first.inner_text().startswith(f"{shown}, ")
             assert page.evaluate("document.documentElement.scrollWidth") == 320, who.email
             page.get_by_role("link", name=re.compile("^Back to")).click()
+    with new_page(browser, **PHONE) as page:
+        # AND the colleague with the long name, signed in on a phone, reads it in the header without scrolling
+        open_signed_in(page, stack, named)
+        assert page.locator("#me").inner_text().startswith(f"{long_name}, ")
+        assert page.evaluate("document.documentElement.scrollWidth") == 320
 
 
 def test_a_stale_status_change_says_what_the_lead_is_now(
