@@ -55,7 +55,7 @@ leads: setup-run
 # (the stage's deployed pool; Cognito emails a temporary password). See docs/deploy.md.
 # NAME is how the inbox shows them to colleagues (their email when none is given); quotes in it are kept.
 staff-user: setup-run
-	$(PY) -m scripts.staff_user --email '$(EMAIL)' --role '$(ROLE)' $(if $(NAME),--name '$(subst ','\'',$(NAME))') $(if $(filter file,$(origin STAGE)),--local,--stack $(STACK))
+	$(PY) -m scripts.staff_user --email '$(EMAIL)' --role '$(ROLE)' $(if $(NAME),--name '$(subst ','\'',$(value NAME))') $(if $(filter file,$(origin STAGE)),--local,--stack $(STACK))
 
 lint: setup
 	$(PY) -m ruff check .

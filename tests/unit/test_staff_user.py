@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -69,3 +72,30 @@ def test_a_name_given_is_the_users_name_attribute_and_without_one_there_is_none(
 def test_a_name_longer_than_the_inbox_shows_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--local", "--email", "maria@clinic.example", "--role", "intake", "--name", "M" * 101]) == 2
     assert "--name must be at most 100 characters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["Maria O'Brien", "Pat $HOME", 'Jo "JJ" Lee', "Ana; rm -rf /"])
+def test_make_staff_user_passes_the_name_through_exactly_as_typed(name: str) -> None:
+    # `make -n` prints the command the shell would run; the shell's reading of it is what staff_user gets.
+    root = Path(__file__).parents[2]
+    printed = (
+        subprocess.run(
+            [
+                "make",
+                "-n",
+                "--no-print-directory",
+                "staff-user",
+                f"NAME={name}",
+                "EMAIL=pat@clinic.example",
+                "ROLE=intake",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    words = shlex.split(printed)
+    assert words[words.index("--name") + 1] == name
