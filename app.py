@@ -47,13 +47,14 @@ def leads_other_methods() -> Response:
     return http.guarded(lambda: http.method_not_allowed(request, ("POST", "OPTIONS"), runtime.settings()))
 
 
-@app.route("/health", methods=["GET"])
-def health() -> dict[str, str]:
-    """Liveness check."""
-    return {"status": "ok"}
+@app.route("/health", methods=["GET", "HEAD"])
+def health() -> Response:
+    """Liveness check (HEAD, as uptime monitors send it: the same answer without its body)."""
+    body = "" if app.current_request.method == "HEAD" else '{"status":"ok"}'
+    return Response(body=body, status_code=200, headers={**http.NO_STORE, "Content-Type": "application/json"})
 
 
-@app.route("/health", methods=["HEAD", "POST", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
+@app.route("/health", methods=["POST", "PUT", "PATCH", "DELETE"], content_types=["*/*"])
 def health_other_methods() -> Response:
     """405 problem JSON: the liveness check takes GET only."""
     return http.method_not_allowed(app.current_request, ("GET",))

@@ -29,6 +29,8 @@ def test_health(client: Any) -> None:
     response = client.http.get("/health")
     assert response.status_code == 200
     assert body_of(response) == {"status": "ok"}
+    # A liveness answer cached by a proxy would report the API up after it went down.
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_new_lead_is_stored_before_the_201(client: Any, aws: Stack) -> None:
