@@ -50,7 +50,8 @@ def leads_other_methods() -> Response:
 @app.route("/health", methods=["GET", "HEAD"])
 def health() -> Response:
     """Liveness check (HEAD, as uptime monitors send it: the same answer without its body)."""
-    body = "" if app.current_request.method == "HEAD" else '{"status":"ok"}'
+    request = app.current_request
+    body = "" if request is not None and request.method == "HEAD" else '{"status":"ok"}'
     return Response(body=body, status_code=200, headers={**http.NO_STORE, "Content-Type": "application/json"})
 
 
