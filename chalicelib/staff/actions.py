@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,7 @@ NOTE_LIMIT = 2000
 LIST_LIMIT = 500
 AUDIT_PAGE = 200  # a day's audit records a page, unless asked
 AUDIT_PAGE_LIMIT = 1000  # at most (a record is about 250 bytes: a page stays far below an answer's 6 MB)
+REFUSED = "refused"  # the detail of an audit record of an attempt that was refused (and told why)
 DEFAULT_DAYS = 90  # the days the staff API's export and stats cover when no first day is given
 SUMMARY_FIELDS = (
     "lead_id",
@@ -316,6 +317,8 @@ def claim(lead_id: str, deps: Deps, actor: Actor) -> dict[str, Any]:
     record = _audit(deps, actor, AuditAction.CLAIM, lead_id)
     holder = deps.store.claim_lead(lead_id, by=actor.username, at=record.at, audit=record, name=actor.name)
     if holder != actor.username:
+        # The answer names the holder, so the attempt is recorded before it is given.
+        deps.store.record_audit(_audit(deps, actor, AuditAction.CLAIM, lead_id, REFUSED))
         # A lead once held stays held by them, so the lead read now names the same holder.
         raise HeldByOther(lead_id, holder, staff_name(deps.store.get_lead(lead_id), holder))
     return read.public(deps.store.get_lead(lead_id))
@@ -336,6 +339,8 @@ def change_status(lead_id: str, new_status: str, deps: Deps, actor: Actor, expec
     try:
         updated = service.set_status(lead_id, new_status, deps, expected=seen, audit=record, name=actor.name)
     except service.StatusConflict as exc:
+        # The answer says the status now, so the attempt is recorded before it is given.
+        deps.store.record_audit(replace(record, detail=f"{REFUSED} {record.detail}"[:40]))
         raise StaleStatus(lead_id, seen, service.get_lead(lead_id, deps)["status"]) from exc
     return StatusChange(lead_id, seen, str(updated["status"]))
 

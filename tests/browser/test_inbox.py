@@ -318,6 +318,8 @@ def test_a_second_receptionist_sees_the_colleague_who_claimed_a_lead_by_name(
         assert second.locator("#lead-holder").inner_text() == "Maria Lopez"
         assert second.locator(".notes .by").first.inner_text().startswith("Maria Lopez, ")
         assert "Maria Lopez (intake) claimed" in second.locator(".history").inner_text()
+        # AND the refused attempt is in the history as what it was
+        assert "you (intake) tried to claim it, but a colleague held it" in second.locator(".history").inner_text()
         assert "staff member" not in second.locator("#lead-view").inner_text()
         # AND in the list the lead is held by Maria Lopez, while Maria herself still reads "you"
         second.get_by_role("link", name=re.compile("^Back to")).click()

@@ -389,9 +389,10 @@ def test_colleagues_see_who_claimed_noted_and_moved_a_lead_by_name_and_the_409_n
     lost = assert_problem(staff.post(f"/staff/leads/{lead_id}/claim"), 409)
     assert (lost["assigned_to"], lost["assigned_to_name"]) == (MARIA, "Maria Lopez")
     assert lost["detail"] == "Maria Lopez is already working this lead."
-    # AND the audit trail still names each actor by username alone (a refused claim writes none)
+    # AND the audit trail still names each actor by username alone, Sam's refused claim included
     trail = staff.get("/staff/audit?date=2026-03-02", "ada").body["records"]
-    assert {r["actor"] for r in trail if r.get("lead_id") == lead_id} == {MARIA, "riley"}
+    assert {r["actor"] for r in trail if r.get("lead_id") == lead_id} == {MARIA, "riley", "sam"}
+    assert [r["detail"] for r in trail if r["actor"] == "sam" and r.get("lead_id") == lead_id] == ["refused"]
     for text in (json.dumps(trail), json.dumps(audit_records(deps))):
         assert "Maria Lopez" not in text and "@clinic.example" not in text
 

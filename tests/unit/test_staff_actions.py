@@ -305,7 +305,11 @@ def test_two_staff_claim_one_lead_at_once_one_wins_and_the_other_is_told_who(dep
     assert refused.holder == winner
     lead = store_of(deps).get_lead(lead_id)
     assert lead["assigned_to"] == winner and lead["acknowledged_by"] == winner
-    assert [(r["action"], r["actor"]) for r in records(deps)] == [("claim", winner)]
+    # AND both attempts are in the trail: the refused one too, since its answer named the holder
+    [loser] = [name for name in outcomes if name != winner]
+    assert sorted((r["action"], r["actor"], r["detail"]) for r in records(deps)) == sorted(
+        [("claim", winner, ""), ("claim", loser, "refused")]
+    )
 
 
 def test_claiming_again_is_fine_for_the_holder(deps: Deps) -> None:
@@ -396,7 +400,11 @@ def test_a_stale_status_changes_nothing_and_says_what_it_is_now(deps: Deps) -> N
         actions.change_status(lead_id, "declined", deps, ALICE, expected="new")
     assert stale.value.current == "scheduled" and stale.value.expected == "new"
     assert store_of(deps).get_lead(lead_id)["status"] == "scheduled"
-    assert [(r["actor"], r["detail"]) for r in records(deps)] == [("bob", "new->scheduled")]
+    # AND the refused attempt is in the trail, since its answer said the lead's status now
+    assert [(r["actor"], r["detail"]) for r in records(deps)] == [
+        ("bob", "new->scheduled"),
+        ("alice", "refused new->declined"),
+    ]
 
 
 def test_the_first_move_to_contacted_starts_the_clock_once(deps: Deps) -> None:
@@ -635,7 +643,7 @@ def test_no_audit_record_or_log_line_holds_the_persons_details_or_a_notes_text(
 
     logs = capsys.readouterr().out
     captured = json.dumps(trail) + logs + str(held.value) + str(stale.value)
-    assert len(trail) == 10
+    assert len(trail) == 12  # the refused claim and status change too
     assert '"event":"lead_status"' in logs and '"event":"lead_erased"' in logs  # the log lines were captured
     for value in [*secrets.values(), "415 555 0199", "4155550199", "Kandahar", "Ignatius", note_text, "Thaddeus"]:
         assert value.lower() not in captured.lower(), value

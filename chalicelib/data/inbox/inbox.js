@@ -30,6 +30,8 @@ const ACTION = {
   list: "listed", view: "opened", claim: "claimed", note: "added a note", status: "changed the status",
   restore: "restored from spam", export: "exported", erase: "erased",
 };
+// An attempt the API refused (and told why) is in the trail too, its detail starting "refused".
+const REFUSED_ACTION = { claim: "tried to claim it, but a colleague held it", status: "tried to change the status" };
 const LABELS = {
   first_name: "First name", last_name: "Last name", email: "Email", phone: "Phone", preferred_contact: "Prefers",
   best_time: "Best time", service: "Interested in", tried_treatments: "Has tried", message: "Message",
@@ -851,10 +853,15 @@ function historySection(lead) {
   return h("section", { "aria-labelledby": "history-h" },
     h("h2", { id: "history-h" }, "History"),
     records.length
-      ? h("ol", { class: "history" }, records.map((r) => h("li", {},
-        `${clinicTime(r.at)}: ${who(r.actor, nameOn(lead, r.actor))} (${r.role || "staff"}) ${ACTION[r.action] || r.action}`,
-        r.detail && r.action === "status" ? ` (${r.detail.replace("->", " to ")})` : "",
-        r.detail && r.action === "view" && r.detail === "acknowledged" ? " (first to open it)" : "")))
+      ? h("ol", { class: "history" }, records.map((r) => {
+        const refused = /^refused\b/.test(r.detail || "");
+        const detail = (r.detail || "").replace(/^refused ?/, "");
+        const did = refused ? REFUSED_ACTION[r.action] || `tried: ${ACTION[r.action] || r.action}` : ACTION[r.action] || r.action;
+        return h("li", {},
+          `${clinicTime(r.at)}: ${who(r.actor, nameOn(lead, r.actor))} (${r.role || "staff"}) ${did}`,
+          detail && r.action === "status" ? ` (${detail.replace("->", " to ")}${refused ? ", but it had changed" : ""})` : "",
+          r.detail && r.action === "view" && r.detail === "acknowledged" ? " (first to open it)" : "");
+      }))
       : h("p", { class: "hint" }, "Nothing yet."));
 }
 
