@@ -493,12 +493,19 @@ def _language(value: Any) -> str | None:
     return str(choice) if choice is not None else None
 
 
+# What the model's str_strip_whitespace strips (pydantic-core trims Unicode White_Space).
+# Python's str.strip takes \x1c-\x1f for spaces as well; the model keeps them.
+_MODEL_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+_MODEL_SPACE += "\u2028\u2029\u202f\u205f\u3000"
+
+
 def _honeypot(value: Any) -> str | None:
     if value is None:
         return None
     if type(value) is not str:
         raise _Unsure()
-    return value.strip() or None
+    # Blank by str.strip is None, as the model's _blank_to_none says; else stripped as the model strips.
+    return value.strip(_MODEL_SPACE) if value.strip() else None
 
 
 def _present(data: Any, name: str) -> bool:

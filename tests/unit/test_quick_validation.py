@@ -224,3 +224,11 @@ def test_the_quick_check_takes_the_common_submissions() -> None:
 def test_anything_else_is_left_to_the_model(changed: dict[str, Any]) -> None:
     data = {**TYPICAL, **changed}
     assert leads._quick(data, "US") is None or leads._cross_field_errors(data, leads._quick(data, "US"))
+
+
+@pytest.mark.parametrize("website", ["0\x1f", "\x1c0", " 0\x1e ", "0\u3000", "\xa00\x85", "\x1f"])
+def test_a_filled_honeypot_is_read_as_the_model_reads_it_whatever_the_space_around_it(website: str) -> None:
+    # Python's str.strip takes \x1c..\x1f for spaces; the model (pydantic's strip) does not.
+    data = {**TYPICAL, "website": website}
+    quick = leads._quick(data, "US")
+    assert quick is None or quick == model(data).submission()
