@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests try the same examples on every run: `make test` is deterministic,
+# and a failure in CI (a clean clone, no example database) happens here too.
+hypothesis_settings.register_profile("next-steps", derandomize=True, database=None)
+hypothesis_settings.load_profile("next-steps")
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
