@@ -232,19 +232,7 @@ class _Index:
 
     def search(self, folded: str) -> bool:
         """Whether a phrase of any list is in the folded text (the first one found ends the search)."""
-        pos = 0
-        by_word, by_start = self.by_word, self.by_start
-        tokens = folded.split(" ")
-        present = frozenset(tokens)
-        for word in tokens:
-            for phrase in by_word.get(word, ()):
-                if phrase.possible(present) and phrase.match(folded, pos):
-                    return True
-            for prefix, phrase in by_start.get(word[:3], ()):
-                if word.startswith(prefix) and phrase.possible(present) and phrase.match(folded, pos):
-                    return True
-            pos += len(word) + 1
-        return False
+        return next(self._matches(folded, set()), None) is not None
 
     def languages(self, folded: str) -> set[str]:
         """The languages of the lists with a phrase in the folded text (read on until each list has matched)."""
@@ -349,13 +337,11 @@ def suggests_crisis(text: str | None) -> bool:
 def crisis_languages(text: str | None) -> frozenset[str]:
     """The languages whose reviewed list has a phrase in the text; empty when it suggests no crisis.
 
-    A message with no phrase costs what `suggests_crisis` does; only one with
-    a phrase is read again, to find every list it matches.
+    One reading of the text: a message with no phrase costs what `suggests_crisis` does.
     """
     if not text:
         return frozenset()
-    index, folded = _crisis_index(), normalise(text)
-    return frozenset(index.languages(folded)) if index.search(folded) else frozenset()
+    return frozenset(_crisis_index().languages(normalise(text)))
 
 
 def lines_language(matched: Collection[str], language: str, chosen: bool) -> str:
