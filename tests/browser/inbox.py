@@ -16,11 +16,9 @@ from tests.e2e.stack import LocalStack
 from tests.e2e.staff import add_staff
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"viewport": {"width": 1100, "height": 900}, "device_scale_factor": 1}
 PHONE = {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 # WCAG 2.1 A and AA: what axe checks the inbox against.
-WCAG21AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @dataclass(frozen=True)
@@ -85,24 +83,6 @@ def send(stack: LocalStack, first_name: str, message: str = "Could you tell me m
 def row(page: Any, lead_id: str) -> Any:
     """The list's row of one lead."""
     return page.locator(f'li.lead[data-lead-id="{lead_id}"]')
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """What axe-core (injected from node_modules) finds against WCAG 2.1 A and AA on the page as it is now."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        # Evaluated by the driver: the page's own Content-Security-Policy refuses any script it did not serve.
-        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
-    found: list[dict[str, Any]] = page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
-            return result.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
-            }));
-        }""",
-        WCAG21AA,
-    )
-    return found
 
 
 def qr_modules(page: Any) -> list[list[bool]]:

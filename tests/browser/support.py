@@ -151,3 +151,26 @@ def write_screenshots(capture: Callable[[LocalStack, Any], list[Path]]) -> int:
     finally:
         stack.stop(signal.SIGTERM)
     return 0
+
+
+AXE = DOCS.parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+_AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """What axe-core (node_modules, installed by `make axe`) finds against WCAG 2.1 A and AA on the page as it is."""
+    import pytest
+
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: run `make axe` (npm ci)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated by the driver: a page's own Content-Security-Policy (the inbox's) refuses a script it did not serve.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
+    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN, WCAG_21_AA)
+    return found

@@ -18,7 +18,6 @@ from tests.browser.inbox import (
     DESKTOP,
     PHONE,
     Member,
-    axe_violations,
     expected_qr,
     inbox_url,
     member,
@@ -28,7 +27,7 @@ from tests.browser.inbox import (
     send,
     sign_in,
 )
-from tests.browser.support import new_page, wait_like_a_person
+from tests.browser.support import axe_violations, new_page, wait_like_a_person
 from tests.conftest import totp
 from tests.e2e.stack import LocalStack
 from tests.e2e.staff import payload, pool

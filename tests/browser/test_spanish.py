@@ -15,9 +15,11 @@ import pytest
 
 from chalicelib.words import catalogue
 from tests.browser.support import (
+    AXE,
     FORM,
     ON_SCREEN,
     WIDTHS,
+    axe_violations,
     fill,
     leads_for,
     new_page,
@@ -35,8 +37,6 @@ ROOT = Path(__file__).parents[2]
 SCHEMA = json.loads((ROOT / "web" / "lead-schema.json").read_text(encoding="utf-8"))
 PALABRAS = SCHEMA["x-translations"]["es"]["x-messages"]
 ES = catalogue("es")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE_AND_DESKTOP = [WIDTHS[0], WIDTHS[2]]
 WIDTH_IDS = [f"{w}px" for w, _ in PHONE_AND_DESKTOP]
 CRISIS_MESSAGE = "Ya no aguanto más, quiero quitarme la vida."
@@ -209,22 +209,6 @@ def test_the_english_and_spanish_pages_link_to_each_other(browser: Any, stack: L
 # ---------------------------------------------------------------------------
 # axe-core: no WCAG 2.1 A or AA violation, in every state a visitor sees
 # ---------------------------------------------------------------------------
-
-AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-  return result.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-  }));
-}"""
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """What axe-core (node_modules, installed by `make axe`) finds against WCAG 2.1 A and AA on the page as it is."""
-    if not AXE.exists():
-        pytest.fail("axe-core is not installed: run `make axe` (npm ci)")
-    page.add_script_tag(path=str(AXE))
-    found: list[dict[str, Any]] = page.evaluate(AXE_RUN, WCAG_21_AA)
-    return found
 
 
 def test_axe_core_is_the_pinned_version() -> None:
